@@ -1,0 +1,382 @@
+"""Gold loading and validation: one human-editable JSON file per document in `gold/`.
+
+A gold file holds the document (id, text file under `seeds/`, published date, source,
+variant fields), an entity table (canonical values and aliases) and records whose
+scored slots refer to entities or hold literal values, each with evidence spans
+`[start, end)` in code points of the stored text. `validate_gold` names every problem
+by file, record and slot; `load_gold` raises on the first error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from benchmark.errors import GoldError
+from benchmark.types import (
+    ENTITY_TYPES,
+    OFFICE,
+    RECORD_TYPES,
+    SCHEMA_VERSION,
+    Document,
+    Entity,
+    GoldDocument,
+    GoldRecord,
+    GoldValue,
+    InputProblem,
+    Span,
+)
+from benchmark.values import NormalizationError, Normalizer
+
+SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+MAX_GOLD_BYTES = 20_000_000
+
+
+def data_dir(kind: str) -> Path:
+    """`gold` or `seeds`: the source checkout's folder, else the copy installed with the package."""
+    here = Path(__file__).resolve().parent
+    checkout = here.parent / kind
+    if checkout.is_dir() and (here.parent / "pyproject.toml").is_file():
+        return checkout
+    return here / "_data" / kind
+
+
+def default_gold_dir() -> Path:
+    return data_dir("gold")
+
+
+class _Problems:
+    def __init__(self, path: Path):
+        self.path = path
+        self.items: list[InputProblem] = []
+
+    def add(self, code: str, message: str, record: str | None = None, slot: str | None = None) -> None:
+        where = str(self.path)
+        if record is not None:
+            where += f": record {record}"
+        if slot is not None:
+            where += f" slot {slot}"
+        self.items.append(InputProblem(code, where, message))
+
+
+def _evidence(raw: Any, text: str, problems: _Problems, record: str, slot: str) -> tuple[Span, ...]:
+    if not isinstance(raw, list) or not raw:
+        problems.add("MISSING_EVIDENCE", "a scored value needs at least one evidence span", record, slot)
+        return ()
+    spans = []
+    for item in raw:
+        span = item.get("span") if isinstance(item, dict) else item
+        if not (isinstance(span, list) and len(span) == 2 and all(type(x) is int for x in span)):
+            problems.add("BAD_FIELD", f"evidence {item!r} is not {{'span': [start, end], 'text': ...}}",
+                         record, slot)
+            continue
+        start, end = span
+        if not 0 <= start < end <= len(text):
+            problems.add("SPAN_OUT_OF_RANGE", f"span [{start}, {end}) outside the text (length {len(text)})",
+                         record, slot)
+            continue
+        quoted = item.get("text") if isinstance(item, dict) else None
+        if quoted is not None and text[start:end] != quoted:
+            problems.add("SPAN_TEXT_MISMATCH",
+                         f"span [{start}, {end}) is {text[start:end]!r}, not {quoted!r}", record, slot)
+            continue
+        spans.append(Span(start, end))
+    return tuple(spans)
+
+
+def _parse_document(raw: Any, path: Path, problems: _Problems, seeds: Path) -> tuple[Document, str, str] | None:
+    if not isinstance(raw, dict):
+        problems.add("MISSING_FIELD", "no 'document' object")
+        return None
+    doc_id = raw.get("id")
+    if not isinstance(doc_id, str) or not SAFE_ID.match(doc_id):
+        problems.add("BAD_DOC_ID", f"document id {doc_id!r} is not a safe identifier")
+        return None
+    text_file = raw.get("text_file")
+    if not isinstance(text_file, str) or "/" in text_file or "\\" in text_file or text_file.startswith("."):
+        problems.add("BAD_FIELD", f"text_file {text_file!r} must be a file name under seeds/")
+        return None
+    try:
+        data = (seeds / text_file).read_bytes()
+        text = data.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.add("FILE_NOT_FOUND", f"text {text_file}: {exc.__class__.__name__}")
+        return None
+    recorded = raw.get("text_sha256")
+    digest = hashlib.sha256(data).hexdigest()
+    if recorded is not None and recorded != digest:
+        problems.add("TEXT_HASH_MISMATCH", f"seeds/{text_file} has sha256 {digest[:12]}…, gold says {recorded[:12]}…")
+    published = raw.get("published")
+    if published is not None and not (isinstance(published, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", published)):
+        problems.add("BAD_FIELD", f"published {published!r} is not YYYY-MM-DD")
+        published = None
+    document = Document(doc_id, text, published, raw.get("source"), raw.get("variant_of"), raw.get("perturbation"))
+    return document, text_file, digest
+
+
+def _parse_entities(raw: Any, problems: _Problems) -> dict[str, Entity]:
+    entities: dict[str, Entity] = {}
+    if not isinstance(raw, list):
+        problems.add("MISSING_FIELD", "'entities' must be a list")
+        return entities
+    for item in raw:
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+            problems.add("BAD_FIELD", f"entity {item!r} has no id")
+            continue
+        eid = item["id"]
+        if eid in entities:
+            problems.add("DUPLICATE_ID", f"entity id {eid!r} is used twice")
+            continue
+        etype, canonical = item.get("type"), item.get("canonical")
+        if etype not in ENTITY_TYPES:
+            problems.add("BAD_FIELD", f"entity {eid}: type {etype!r} is not one of {', '.join(ENTITY_TYPES)}")
+            continue
+        if not isinstance(canonical, str) or not canonical.strip():
+            problems.add("BAD_FIELD", f"entity {eid}: no canonical value")
+            continue
+        aliases = item.get("aliases", [])
+        if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+            problems.add("BAD_FIELD", f"entity {eid}: aliases must be a list of strings")
+            aliases = []
+        if etype == OFFICE and not item.get("role"):
+            problems.add("BAD_FIELD", f"office {eid}: no role")
+        entities[eid] = Entity(eid, etype, canonical, tuple(aliases), item.get("role"), item.get("country"))
+    for entity in entities.values():
+        if entity.type == OFFICE and entity.country and entity.country not in entities:
+            problems.add("UNKNOWN_ENTITY", f"office {entity.id}: country {entity.country!r} is not an entity")
+    return entities
+
+
+def _parse_records(raw: Any, doc: Document, entities: Mapping[str, Entity], normalizer: Normalizer,
+                   problems: _Problems) -> tuple[GoldRecord, ...]:
+    if not isinstance(raw, list):
+        problems.add("MISSING_FIELD", "'records' must be a list")
+        return ()
+    records: list[GoldRecord] = []
+    seen: set[str] = set()
+    for item in raw:
+        if not isinstance(item, dict):
+            problems.add("NOT_AN_OBJECT", f"record {item!r} is not an object")
+            continue
+        rid, rtype = item.get("id"), item.get("type")
+        if not isinstance(rid, str) or not SAFE_ID.match(rid):
+            problems.add("BAD_FIELD", f"record id {rid!r} is not a safe identifier")
+            continue
+        if rid in seen:
+            problems.add("DUPLICATE_ID", "record id is used twice", rid)
+            continue
+        seen.add(rid)
+        if rtype not in RECORD_TYPES:
+            problems.add("UNKNOWN_TYPE", f"type {rtype!r} is not in the schema", rid)
+            continue
+        spec = RECORD_TYPES[rtype]
+        slots = item.get("slots", {})
+        if not isinstance(slots, dict):
+            problems.add("BAD_FIELD", "'slots' must be an object", rid)
+            continue
+        descriptive = {k: str(item[k]) for k in spec if not spec[k].scored and isinstance(item.get(k), str)}
+        values: list[GoldValue] = []
+        for slot, raw_value in slots.items():
+            if slot not in spec:
+                problems.add("UNKNOWN_SLOT", f"slot {slot!r} is not a slot of {rtype}", rid, slot)
+                continue
+            slot_spec = spec[slot]
+            if not slot_spec.scored:
+                if isinstance(raw_value, str):
+                    descriptive[slot] = raw_value
+                continue
+            items = raw_value if slot_spec.is_list else [raw_value]
+            if slot_spec.is_list and not isinstance(raw_value, list):
+                problems.add("BAD_FIELD", "a list slot needs a list of values", rid, slot)
+                continue
+            keys: set[str] = set()
+            for index, value in enumerate(items):
+                where = f"{slot}[{index}]" if slot_spec.is_list else slot
+                gold_value = _parse_value(value, doc, rid, rtype, slot_spec, entities, normalizer, problems,
+                                          where, index)
+                if gold_value is None:
+                    continue
+                key = gold_value.entity_id or gold_value.canonical
+                if key in keys:
+                    problems.add("DUPLICATE_VALUE", f"{key!r} is listed twice", rid, where)
+                    continue
+                keys.add(key)
+                values.append(gold_value)
+        records.append(GoldRecord(rid, doc.id, rtype, descriptive, tuple(values), item.get("note")))
+    return tuple(records)
+
+
+def _parse_value(value: Any, doc: Document, rid: str, rtype: str, slot_spec: Any,
+                 entities: Mapping[str, Entity], normalizer: Normalizer, problems: _Problems,
+                 where: str, index: int) -> GoldValue | None:
+    if not isinstance(value, dict):
+        problems.add("BAD_FIELD", f"value {value!r} must be an object with 'entity' or 'value'", rid, where)
+        return None
+    evidence = _evidence(value.get("evidence"), doc.text, problems, rid, where)
+    fact_id = f"{doc.id}/{rid}/{slot_spec.name}" + (f"/{index}" if slot_spec.is_list else "")
+    common = dict(fact_id=fact_id, record_id=rid, record_type=rtype, slot=slot_spec.name,
+                  value_type=slot_spec.value_type, category=slot_spec.category, evidence=evidence,
+                  note=value.get("note"))
+    if slot_spec.value_type in ENTITY_TYPES:
+        eid = value.get("entity")
+        entity = entities.get(eid) if isinstance(eid, str) else None
+        if entity is None:
+            problems.add("UNKNOWN_ENTITY", f"entity {eid!r} is not in the entity table", rid, where)
+            return None
+        if entity.type != slot_spec.value_type:
+            problems.add("BAD_VALUE", f"entity {eid} is a {entity.type}, the slot takes {slot_spec.value_type}",
+                         rid, where)
+            return None
+        return GoldValue(canonical=entity.canonical, entity_id=eid, aliases=(), **common)
+    literal = value.get("value")
+    aliases = value.get("aliases", [])
+    if not isinstance(literal, str) or not isinstance(aliases, list):
+        problems.add("BAD_VALUE", f"value {literal!r} must be a string (aliases a list)", rid, where)
+        return None
+    try:
+        normal = normalizer.gold_normals(slot_spec.value_type, literal, None, [str(a) for a in aliases])[0]
+    except (NormalizationError, ValueError) as exc:
+        problems.add("BAD_VALUE", f"{literal!r} is not a {slot_spec.value_type}: {exc}", rid, where)
+        return None
+    if normal.no_year or (normal.date is not None and normal.display != literal):
+        problems.add("BAD_VALUE", f"gold dates are ISO with their precision ({literal!r})", rid, where)
+        return None
+    return GoldValue(canonical=literal, entity_id=None, aliases=tuple(str(a) for a in aliases), **common)
+
+
+def read_gold_file(path: Path, seeds: Path | None = None) -> tuple[GoldDocument | None, list[InputProblem]]:
+    """Parse and validate one gold file; returns the document and every problem found."""
+    problems = _Problems(path)
+    try:
+        if path.stat().st_size > MAX_GOLD_BYTES:
+            problems.add("FILE_TOO_LARGE", f"larger than {MAX_GOLD_BYTES} bytes")
+            return None, problems.items
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        problems.add("FILE_NOT_FOUND", exc.strerror or str(exc))
+        return None, problems.items
+    except UnicodeDecodeError:
+        problems.add("NOT_UTF8", "not UTF-8 text")
+        return None, problems.items
+    except json.JSONDecodeError as exc:
+        problems.add("MALFORMED_JSON", f"line {exc.lineno} column {exc.colno}: {exc.msg}")
+        return None, problems.items
+    if not isinstance(raw, dict):
+        problems.add("NOT_AN_OBJECT", "a gold file is one JSON object")
+        return None, problems.items
+    if raw.get("schema_version") != SCHEMA_VERSION:
+        problems.add("SCHEMA_VERSION", f"schema_version {raw.get('schema_version')!r}; this factbench reads "
+                                        f"{SCHEMA_VERSION}")
+        return None, problems.items
+    seeds = seeds or path.resolve().parent.parent / "seeds"
+    parsed = _parse_document(raw.get("document"), path, problems, seeds)
+    if parsed is None:
+        return None, problems.items
+    document, text_file, _ = parsed
+    entities = _parse_entities(raw.get("entities"), problems)
+    normalizer = Normalizer(entities)
+    records = _parse_records(raw.get("records"), document, entities, normalizer, problems)
+    gold = GoldDocument(document, text_file, entities, records, str(path))
+    return gold, problems.items
+
+
+def _gold_files(path: Path) -> list[Path]:
+    if path.is_dir():
+        return sorted(path.glob("*.json"))
+    return [path]
+
+
+def validate_gold(path: Path | None = None) -> list[InputProblem]:
+    """Every problem of every gold file under `path` (a folder or one file), plus cross-file ones."""
+    path = path or default_gold_dir()
+    if not path.exists():
+        return [InputProblem("FILE_NOT_FOUND", str(path), "no such file or folder")]
+    problems: list[InputProblem] = []
+    ids: dict[str, Path] = {}
+    for file in _gold_files(path):
+        gold, found = read_gold_file(file)
+        problems.extend(found)
+        if gold is not None:
+            if gold.id in ids:
+                problems.append(InputProblem("DUPLICATE_ID", str(file), f"document id {gold.id!r} also in {ids[gold.id]}"))
+            ids[gold.id] = file
+    return problems
+
+
+@dataclass(frozen=True)
+class GoldSet:
+    """Every gold document of a folder, keyed by document id."""
+
+    documents: Mapping[str, GoldDocument]
+    root: str
+
+    def __iter__(self) -> Iterator[GoldDocument]:
+        return iter(self.documents.values())
+
+    def scope(self, which: str) -> tuple[str, ...]:
+        """Document ids in scope: `original` (no variants) or `all`."""
+        if which not in ("original", "all"):
+            raise GoldError(f"--documents must be 'original' or 'all', not {which!r}")
+        return tuple(d.id for d in self if which == "all" or d.document.is_original)
+
+    @cached_property
+    def sha256(self) -> str:
+        return gold_sha256(self)
+
+
+def canonical_form(gold: GoldSet) -> list[dict[str, Any]]:
+    """What the gold sha256 covers: documents, text hashes, entities and every fact, in a fixed order."""
+    out = []
+    for doc in sorted(gold, key=lambda d: d.id):
+        d = doc.document
+        out.append({
+            "id": d.id, "published": d.published, "source": d.source, "variant_of": d.variant_of,
+            "perturbation": d.perturbation, "text_sha256": hashlib.sha256(d.text.encode()).hexdigest(),
+            "entities": sorted([e.id, e.type, e.canonical, sorted(e.aliases), e.role, e.country]
+                               for e in doc.entities.values()),
+            "facts": sorted([v.fact_id, v.value_type, v.canonical, v.entity_id, sorted(v.aliases),
+                             sorted([s.start, s.end] for s in v.evidence)] for v in doc.facts()),
+            "records": sorted([r.id, r.type, sorted(r.descriptive.items())] for r in doc.records),
+        })
+    return out
+
+
+def gold_sha256(gold: GoldSet) -> str:
+    payload = json.dumps(canonical_form(gold), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+_CACHE: dict[tuple[str, tuple[tuple[str, float], ...]], GoldSet] = {}
+
+
+def load_gold(path: Path | str | None = None) -> GoldSet:
+    """Load a gold folder (or one file); the first error raises GoldError naming file, record and slot."""
+    path = Path(path) if path else default_gold_dir()
+    if not path.exists():
+        raise GoldError(f"{path}: FILE_NOT_FOUND: no such gold file or folder", code="FILE_NOT_FOUND")
+    files = _gold_files(path)
+    stamp = (str(path.resolve()), tuple((str(f), f.stat().st_mtime) for f in files))
+    if stamp in _CACHE:
+        return _CACHE[stamp]
+    documents: dict[str, GoldDocument] = {}
+    for file in files:
+        gold, problems = read_gold_file(file)
+        errors = [p for p in problems if p.severity == "error"]
+        if errors:
+            extra = f" (+{len(errors) - 1} more: factbench validate-gold)" if len(errors) > 1 else ""
+            raise GoldError(str(errors[0]) + extra, code=errors[0].code)
+        assert gold is not None
+        if gold.id in documents:
+            raise GoldError(f"{file}: DUPLICATE_ID: document id {gold.id!r} is defined twice", code="DUPLICATE_ID")
+        documents[gold.id] = gold
+    if not documents:
+        raise GoldError(f"{path}: FILE_NOT_FOUND: no gold files (*.json)", code="FILE_NOT_FOUND")
+    result = GoldSet(documents, str(path))
+    _CACHE[stamp] = result
+    return result
