@@ -32,6 +32,10 @@ def fold(text: str) -> str:
     return re.sub(r"^the ", "", text)
 
 
+def _split(cell: str) -> tuple[str, ...]:
+    return tuple(x for x in cell.split("|") if x)
+
+
 @functools.lru_cache(maxsize=1)
 def countries() -> tuple[Country, ...]:
     rows = []
@@ -40,9 +44,8 @@ def countries() -> tuple[Country, ...]:
     header = lines[0].split("\t")
     for line in lines[1:]:
         cells = dict(zip(header, line.split("\t")))
-        split = lambda key: tuple(x for x in cells.get(key, "").split("|") if x)  # noqa: E731
-        rows.append(Country(cells["name"], cells.get("iso2", ""), split("demonyms"), split("aliases"),
-                            cells.get("capital", "")))
+        rows.append(Country(cells["name"], cells.get("iso2", ""), _split(cells.get("demonyms", "")),
+                            _split(cells.get("aliases", "")), cells.get("capital", "")))
     return tuple(rows)
 
 

@@ -304,7 +304,8 @@ def validate_gold(path: Path | None = None) -> list[InputProblem]:
         problems.extend(found)
         if gold is not None:
             if gold.id in ids:
-                problems.append(InputProblem("DUPLICATE_ID", str(file), f"document id {gold.id!r} also in {ids[gold.id]}"))
+                message = f"document id {gold.id!r} also in {ids[gold.id]}"
+                problems.append(InputProblem("DUPLICATE_ID", str(file), message))
             ids[gold.id] = file
     return problems
 
@@ -380,3 +381,19 @@ def load_gold(path: Path | str | None = None) -> GoldSet:
     result = GoldSet(documents, str(path))
     _CACHE[stamp] = result
     return result
+
+
+def gold_as_records(doc: GoldDocument) -> list[dict[str, Any]]:
+    """The gold of a document written as predictions (canonical values): what the oracle outputs."""
+    out = []
+    for record in doc.records:
+        slots: dict[str, Any] = dict(record.descriptive)
+        for value in record.values:
+            spec = RECORD_TYPES[record.type][value.slot]
+            if spec.is_list:
+                slots.setdefault(value.slot, []).append(value.canonical)
+            else:
+                slots[value.slot] = value.canonical
+        evidence = sorted({(s.start, s.end) for v in record.values for s in v.evidence})
+        out.append({"doc_id": doc.id, "type": record.type, "slots": slots, "evidence": [list(s) for s in evidence]})
+    return out

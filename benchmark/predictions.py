@@ -1,0 +1,145 @@
+"""Reading predictions: JSON Lines files and extractor output, with named problems.
+
+`read_predictions(path, gold)` is strict (the first error raises, naming file, line and
+code: what `factbench score` wants); `parse_records(...)` collects problems instead so one
+bad record of an extractor never costs the others.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from benchmark.errors import PredictionsError
+from benchmark.gold import SAFE_ID
+from benchmark.types import InputProblem, Prediction, Span
+
+MAX_FILE_BYTES = 200_000_000
+MAX_LINE_CHARS = 1_000_000
+MAX_RECORDS_PER_DOC = 10_000
+
+
+def _problem(where: str, code: str, message: str) -> InputProblem:
+    from benchmark.errors import CODES
+
+    return InputProblem(code, where, message, CODES.get(code, ("error", ""))[0])
+
+
+def record_from_json(obj: Any, where: str, known_docs: Mapping[str, Any] | None,
+                     doc_id: str | None = None, line: int = 0) -> Prediction | InputProblem:
+    """One prediction from a decoded JSON value, or the problem that stops it."""
+    if not isinstance(obj, dict):
+        return _problem(where, "NOT_AN_OBJECT", f"a record is a JSON object, not {type(obj).__name__}")
+    doc_id = obj.get("doc_id", doc_id)
+    if doc_id is None:
+        return _problem(where, "MISSING_DOC_ID", "the record has no doc_id")
+    if not isinstance(doc_id, str) or not SAFE_ID.match(doc_id):
+        return _problem(where, "BAD_DOC_ID", f"doc_id {str(doc_id)[:60]!r} is not a safe identifier")
+    if known_docs is not None and doc_id not in known_docs:
+        return _problem(where, "UNKNOWN_DOC", f"doc_id {doc_id!r} names no gold document")
+    rtype = obj.get("type")
+    if not isinstance(rtype, str):
+        return _problem(where, "MISSING_FIELD", "the record has no string 'type'")
+    slots = obj.get("slots", {})
+    if not isinstance(slots, dict):
+        return _problem(where, "BAD_FIELD", "'slots' must be an object")
+    evidence: list[Span] = []
+    raw_evidence = obj.get("evidence") or []
+    if isinstance(raw_evidence, list):
+        for span in raw_evidence:
+            if (isinstance(span, list) and len(span) == 2 and all(type(x) is int for x in span)
+                    and 0 <= span[0] <= span[1]):
+                evidence.append(Span(span[0], span[1]))
+    confidence = obj.get("confidence")
+    if not (isinstance(confidence, (int, float)) and not isinstance(confidence, bool) and math.isfinite(confidence)):
+        confidence = None
+    return Prediction(doc_id, rtype, slots, tuple(evidence), confidence, line)
+
+
+def _decode_line(text: str, where: str) -> Any | InputProblem:
+    if len(text) > MAX_LINE_CHARS:
+        return _problem(where, "LINE_TOO_LONG", f"longer than {MAX_LINE_CHARS} characters")
+    try:
+        return json.loads(text, parse_constant=lambda c: None)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
+        return _problem(where, "MALFORMED_JSON", f"not JSON ({reason})")
+
+
+def iter_prediction_file(path: Path, known_docs: Mapping[str, Any] | None) -> Iterable[Prediction | InputProblem]:
+    """Every line of a predictions file as a Prediction or the problem that stops it."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        yield _problem(str(path), "FILE_NOT_FOUND", exc.strerror or "cannot read")
+        return
+    if path.is_dir():
+        yield _problem(str(path), "FILE_NOT_FOUND", "is a folder, not a predictions file")
+        return
+    if size > MAX_FILE_BYTES:
+        yield _problem(str(path), "FILE_TOO_LARGE", f"larger than {MAX_FILE_BYTES} bytes")
+        return
+    try:
+        data = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        yield _problem(str(path), "NOT_UTF8", f"byte {exc.start} is not UTF-8")
+        return
+    except OSError as exc:
+        yield _problem(str(path), "FILE_NOT_FOUND", exc.strerror or "cannot read")
+        return
+    per_doc: dict[str, int] = {}
+    for number, text in enumerate(data.splitlines(), start=1):
+        if not text.strip():
+            continue
+        where = f"{path}:{number}"
+        obj = _decode_line(text, where)
+        if isinstance(obj, InputProblem):
+            yield obj
+            continue
+        item = record_from_json(obj, where, known_docs, line=number)
+        if isinstance(item, Prediction):
+            per_doc[item.doc_id] = per_doc.get(item.doc_id, 0) + 1
+            if per_doc[item.doc_id] > MAX_RECORDS_PER_DOC:
+                yield _problem(where, "TOO_MANY_RECORDS", f"more than {MAX_RECORDS_PER_DOC} records for {item.doc_id}")
+                return
+        yield item
+
+
+def read_predictions(path: Path | str, known_docs: Mapping[str, Any] | None) -> list[Prediction]:
+    """All predictions of a file; the first error raises PredictionsError (exit 2) naming file and line."""
+    out: list[Prediction] = []
+    for item in iter_prediction_file(Path(path), known_docs):
+        if isinstance(item, InputProblem):
+            raise PredictionsError(item.message, code=item.code, where=item.where)
+        out.append(item)
+    return out
+
+
+def parse_records(records: Any, doc_id: str, where: str) -> tuple[list[Prediction], list[InputProblem]]:
+    """An extractor's output for one document: good records kept, every bad one named."""
+    if not isinstance(records, list):
+        return [], [_problem(where, "BAD_FIELD", f"extract() returned {type(records).__name__}, not a list")]
+    kept: list[Prediction] = []
+    problems: list[InputProblem] = []
+    for index, obj in enumerate(records):
+        if isinstance(obj, dict) and obj.get("doc_id") not in (None, doc_id):
+            obj = {**obj, "doc_id": doc_id}
+        item = record_from_json(obj, f"{where} record {index}", None, doc_id=doc_id, line=index + 1)
+        (kept if isinstance(item, Prediction) else problems).append(item)
+        if len(kept) > MAX_RECORDS_PER_DOC:
+            problems.append(_problem(where, "TOO_MANY_RECORDS", f"more than {MAX_RECORDS_PER_DOC} records"))
+            kept = kept[:MAX_RECORDS_PER_DOC]
+            break
+    return kept, problems
+
+
+def prediction_to_json(prediction: Prediction) -> dict[str, Any]:
+    out: dict[str, Any] = {"doc_id": prediction.doc_id, "type": prediction.type, "slots": dict(prediction.slots)}
+    if prediction.evidence:
+        out["evidence"] = [[s.start, s.end] for s in prediction.evidence]
+    if prediction.confidence is not None:
+        out["confidence"] = prediction.confidence
+    return out

@@ -1,0 +1,124 @@
+"""Paired statistics: bootstrap intervals and approximate randomization.
+
+The resampling unit is a gold record, carrying the fps of the prediction aligned to
+it; fps of unaligned predictions stay fixed. Resamples depend only on the seed and the
+number of gold records in scope, so every extractor sees the same resamples: intervals
+and differences are paired.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from benchmark.types import CATEGORIES, Interval
+
+TP, PARTIAL, FP, FN = range(4)
+
+
+def f1_from(sums: np.ndarray) -> np.ndarray:
+    """F1 from summed [tp, partial, fp, fn] along the last axis; nan where there is no gold."""
+    tp, partial, fp, fn = (sums[..., i].astype(float) for i in range(4))
+    credit = tp + 0.5 * partial
+    predicted, gold = tp + partial + fp, tp + partial + fn
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = np.where(predicted > 0, credit / np.maximum(predicted, 1), 0.0)
+        recall = np.where(gold > 0, credit / np.maximum(gold, 1), np.nan)
+        f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
+    return np.where(gold > 0, f1, np.nan)
+
+
+def resample_counts(n_units: int, n_resamples: int, seed: int, chunk: int = 100):
+    """Yield (resamples x units) multiplicity matrices from scikit-learn's seeded resampling."""
+    from sklearn.utils import resample
+
+    rng = np.random.RandomState(seed)
+    units = np.arange(n_units)
+    for start in range(0, n_resamples, chunk):
+        size = min(chunk, n_resamples - start)
+        block = np.empty((size, n_units), dtype=np.int32)
+        for row in range(size):
+            drawn = resample(units, replace=True, n_samples=n_units, random_state=rng)
+            block[row] = np.bincount(drawn, minlength=n_units)
+        yield block
+
+
+def bootstrap_intervals(units: np.ndarray, fixed: np.ndarray, n_resamples: int = 1000, seed: int = 0,
+                        ) -> tuple[Interval | None, dict[str, Interval]]:
+    """95% percentile intervals of micro F1, overall and per category."""
+    n_units = units.shape[0]
+    if n_units == 0:
+        return None, {}
+    flat = units.reshape(n_units, -1).astype(np.int64)
+    sums = []
+    for block in resample_counts(n_units, n_resamples, seed):
+        sums.append(block.astype(np.int64) @ flat)
+    per_cat = np.concatenate(sums).reshape(n_resamples, len(CATEGORIES), 4) + fixed
+    overall = f1_from(per_cat.sum(axis=1))
+    categories = f1_from(per_cat)
+    interval = _percentile(overall)
+    cat_ci = {}
+    for i, name in enumerate(CATEGORIES):
+        ci = _percentile(categories[:, i])
+        if ci is not None:
+            cat_ci[name] = ci
+    return interval, cat_ci
+
+
+def _percentile(values: np.ndarray) -> Interval | None:
+    values = values[~np.isnan(values)]
+    if values.size == 0:
+        return None
+    low, high = np.percentile(values, [2.5, 97.5])
+    return Interval(float(low), float(high))
+
+
+@dataclass(frozen=True)
+class Comparison:
+    regime: str
+    f1_a: float
+    f1_b: float
+    delta: float
+    ci: Interval
+    p_value: float
+    shuffles: int
+
+
+def paired_units(tables_a, tables_b) -> tuple[np.ndarray, np.ndarray]:
+    """Per-unit overall counts of two systems: gold records, then each document's unaligned fps."""
+    a = [tables_a.units.sum(axis=1)]
+    b = [tables_b.units.sum(axis=1)]
+    docs = sorted(set(tables_a.spurious) | set(tables_b.spurious))
+    zero = np.zeros((len(CATEGORIES), 4), dtype=np.int64)
+    if docs:
+        a.append(np.stack([tables_a.spurious.get(d, zero).sum(axis=0) for d in docs]))
+        b.append(np.stack([tables_b.spurious.get(d, zero).sum(axis=0) for d in docs]))
+    return np.concatenate(a), np.concatenate(b)
+
+
+def compare_systems(tables_a, tables_b, regime: str, shuffles: int = 10_000, resamples: int = 1000,
+                    seed: int = 0) -> Comparison:
+    """Paired approximate randomization of F1(A) - F1(B), with a paired bootstrap interval of the delta."""
+    a, b = paired_units(tables_a, tables_b)
+    f1_a, f1_b = float(f1_from(a.sum(axis=0))), float(f1_from(b.sum(axis=0)))
+    observed = f1_a - f1_b
+    rng = np.random.RandomState(seed)
+    n = a.shape[0]
+    extreme = 0
+    diff = b - a
+    for start in range(0, shuffles, 1000):
+        size = min(1000, shuffles - start)
+        swap = rng.randint(0, 2, size=(size, n)).astype(np.int64)
+        # swapped A' = A + swap * (B - A); B' = B - swap * (B - A)
+        shift = swap @ diff
+        sums_a = a.sum(axis=0) + shift
+        sums_b = b.sum(axis=0) - shift
+        deltas = f1_from(sums_a) - f1_from(sums_b)
+        extreme += int(np.sum(np.abs(deltas) >= abs(observed) - 1e-12))
+    p_value = (extreme + 1) / (shuffles + 1)
+    deltas = []
+    for block in resample_counts(n, resamples, seed):
+        deltas.append(f1_from(block @ a) - f1_from(block @ b))
+    ci = _percentile(np.concatenate(deltas)) or Interval(float("nan"), float("nan"))
+    return Comparison(regime, f1_a, f1_b, observed, ci, p_value, shuffles)
