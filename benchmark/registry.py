@@ -1,0 +1,137 @@
+"""Finding extractors: the entry-point group `factbench.extractors`, paths and modules.
+
+Listing reads entry-point metadata only: no plugin is imported until it is used, so
+`factbench list` is instant and one broken plugin cannot hide the others. A name may
+carry a preset (`hf-llm@gemma3`); `path/to/file.py:Class` and `module:Class` work too.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import importlib.util
+import re
+import sys
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from benchmark.errors import BadInput, UnknownExtractor
+
+GROUP = "factbench.extractors"
+REFERENCES = ("oracle", "empty")
+
+
+@dataclass(frozen=True)
+class ExtractorEntry:
+    """What the registry knows about an extractor before importing it."""
+
+    name: str
+    target: str  # module:Class
+    origin: str  # built-in | plugin (distribution) | path
+    needs: tuple[str, ...]  # requirement strings of its extras
+    missing: tuple[str, ...]  # of those, the ones not installed
+
+
+def _requirement_name(requirement: str) -> str:
+    return re.split(r"[\s;<>=!~\[(]", requirement.strip(), maxsplit=1)[0]
+
+
+def _installed(name: str) -> bool:
+    try:
+        metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+def _needs(ep: metadata.EntryPoint) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    extras = ep.extras
+    if not extras or ep.dist is None:
+        return (), ()
+    needs = []
+    for requirement in ep.dist.requires or []:
+        if ";" not in requirement:
+            continue
+        spec, marker = requirement.split(";", 1)
+        found = re.search(r"extra\s*==\s*['\"]([^'\"]+)['\"]", marker)
+        if found and found.group(1) in extras:
+            needs.append(spec.strip())
+    missing = tuple(n for n in needs if not _installed(_requirement_name(n)))
+    return tuple(needs), missing
+
+
+def entries() -> dict[str, ExtractorEntry]:
+    """Every registered extractor by name, from metadata alone."""
+    out: dict[str, ExtractorEntry] = {}
+    for ep in sorted(metadata.entry_points(group=GROUP), key=lambda e: e.name):
+        dist = ep.dist.name if ep.dist is not None else "?"
+        origin = "built-in" if dist == "factbench" else f"plugin ({dist})"
+        needs, missing = _needs(ep)
+        target = ep.value.split("[")[0].strip()
+        out.setdefault(ep.name, ExtractorEntry(ep.name, target, origin, needs, missing))
+    return out
+
+
+def _import_target(target: str, label: str) -> type:
+    module_name, _, attr = target.partition(":")
+    try:
+        if module_name.endswith(".py"):
+            path = Path(module_name)
+            if not path.is_file():
+                raise BadInput(f"extractor file {module_name} does not exist")
+            name = f"factbench_plugin_{re.sub(r'[^A-Za-z0-9_]', '_', path.stem)}"
+            spec = importlib.util.spec_from_file_location(name, path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module
+            spec.loader.exec_module(module)
+        else:
+            module = importlib.import_module(module_name)
+    except BadInput:
+        raise
+    except Exception as exc:
+        raise BadInput(f"extractor {label}: cannot import {module_name}: {type(exc).__name__}: {exc}") from exc
+    cls = getattr(module, attr, None) if attr else None
+    if cls is None:
+        raise BadInput(f"extractor {label}: {module_name} has no class {attr!r}")
+    return cls
+
+
+def resolve(spec: str) -> tuple[type, str | None, str]:
+    """(class, preset, origin) for NAME, NAME@PRESET, path/to/file.py:Class or module:Class."""
+    base, _, preset = spec.partition("@")
+    if ":" in base:
+        origin = "path" if base.split(":")[0].endswith(".py") else "module"
+        cls = _import_target(base, spec)
+    else:
+        known = entries()
+        entry = known.get(base)
+        if entry is None:
+            names = sorted(known)
+            close = difflib.get_close_matches(base, names, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise UnknownExtractor(f"unknown extractor {base!r} (available: {', '.join(names)}){hint}")
+        origin = entry.origin
+        cls = _import_target(entry.target, spec)
+    from benchmark.extractor import Extractor
+
+    if not (isinstance(cls, type) and issubclass(cls, Extractor)):
+        raise BadInput(f"extractor {spec}: {cls!r} is not a subclass of benchmark.extractor.Extractor")
+    if preset and preset not in cls.presets:
+        options = ", ".join(sorted(cls.presets)) or "none"
+        raise UnknownExtractor(f"extractor {base!r} has no preset {preset!r} (presets: {options})")
+    return cls, preset or None, origin
+
+
+def list_command(args) -> int:
+    from benchmark.reports import table
+
+    rows = []
+    for entry in entries().values():
+        status = "reference" if entry.name in REFERENCES else "ready"
+        if entry.missing:
+            status = "missing: " + ", ".join(_requirement_name(m) for m in entry.missing)
+        rows.append([entry.name, entry.origin, ", ".join(_requirement_name(n) for n in entry.needs) or "-", status,
+                     entry.target])
+    print(table(["name", "origin", "needs", "status", "target"], rows))
+    return 0

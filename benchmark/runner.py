@@ -1,0 +1,315 @@
+"""`factbench run` and `factbench extract`: extractors x documents, cached, isolated, recorded.
+
+For each extractor (a name, a preset, a config), every document in scope is taken
+from the prediction cache when allowed, else extracted in the extractor's worker
+process under its limits. Predictions, scores and per-fact outcomes go to a run
+folder as they come; the manifest says `complete` only at the end. The CSVs are then
+rebuilt from every run in the folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from benchmark.errors import BadInput, ExtractorFailed
+from benchmark.extractor import Extractor
+from benchmark.types import Document
+
+# The benchmark runs offline: models come from installed packages, never from a hub.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+PACKAGES = ("numpy", "scipy", "scikit-learn", "datasets", "transformers", "torch", "spacy", "accelerate", "gguf")
+
+
+@dataclass
+class Plan:
+    """One leaderboard row to produce: an extractor class, its preset and its config."""
+
+    spec: str
+    cls: type[Extractor]
+    preset: str | None
+    extractor: Extractor
+    origin: str
+    skipped: str | None = None
+
+    @property
+    def title(self) -> str:
+        return f"{self.extractor.name}@{self.extractor.config_label()}"
+
+
+def parse_sets(items: list[str]) -> dict[str, dict[str, str]]:
+    """`--set NAME.key=value` -> {NAME: {key: value}}."""
+    out: dict[str, dict[str, str]] = {}
+    for item in items:
+        target, sep, value = item.partition("=")
+        name, dot, key = target.rpartition(".")
+        if not sep or not dot or not name or not key:
+            raise BadInput(f"--set {item!r}: expected NAME.key=value")
+        out.setdefault(name, {})[key] = value
+    return out
+
+
+def make_plan(spec: str, sets: dict[str, dict[str, str]]) -> Plan:
+    from benchmark.registry import resolve
+
+    cls, preset, origin = resolve(spec)
+    config: dict[str, Any] = dict(cls.presets.get(preset, {})) if preset else {}
+    config.update(sets.get(cls.name, {}))
+    config.update(sets.get(spec, {}))
+    return Plan(spec, cls, preset, cls(config), origin)
+
+
+def default_plans(sets: dict[str, dict[str, str]]) -> list[Plan]:
+    """Every built-in that is installed and works offline (each preset a row), plus the references."""
+    from benchmark.registry import entries
+
+    plans = []
+    for name, entry in entries().items():
+        if entry.origin != "built-in":
+            continue
+        if entry.missing:
+            print(f"factbench: skipping {name}: missing {', '.join(entry.missing)}", file=sys.stderr)
+            continue
+        try:
+            cls = make_plan(name, sets).cls
+        except BadInput as exc:
+            print(f"factbench: skipping {name}: {exc}", file=sys.stderr)
+            continue
+        for preset in (sorted(cls.presets) or [None]):
+            plan = make_plan(f"{name}@{preset}" if preset else name, sets)
+            reason = plan.extractor.is_available()
+            if reason or not cls.offline:
+                print(f"factbench: skipping {plan.title}: {reason or 'needs the network'}", file=sys.stderr)
+                continue
+            plans.append(plan)
+    return plans
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
+                             cwd=Path(__file__).resolve().parent)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def package_versions() -> dict[str, str]:
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def select_shard(doc_ids: tuple[str, ...], shard: str | None) -> tuple[str, ...]:
+    """Documents of shard I/N (0-based I): every N-th document of the sorted ids, from the I-th."""
+    if not shard:
+        return doc_ids
+    try:
+        index, count = (int(x) for x in shard.split("/"))
+    except ValueError:
+        raise BadInput(f"--shard {shard!r}: expected I/N, e.g. 0/4") from None
+    if not (count >= 1 and 0 <= index < count):
+        raise BadInput(f"--shard {shard!r}: need 0 <= I < N")
+    return tuple(d for i, d in enumerate(sorted(doc_ids)) if i % count == index)
+
+
+@dataclass
+class RunOutcome:
+    plan: Plan
+    run_dir: Path
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def run_plan(plan: Plan, gold, doc_ids: tuple[str, ...], root: Path, *, timeout: float, memory_mb: int,
+             reuse: str, seed: int, shard: str | None, progress) -> RunOutcome:
+    """Run one extractor over the documents; write its run folder; never raise for its failures."""
+    from benchmark import __version__
+    from benchmark.predictions import parse_records
+    from benchmark.runs import PredictionCache, RunFolder, new_run_id, now, text_sha256
+    from benchmark.worker import Worker, WorkerFailure
+
+    ex = plan.extractor
+    cache = PredictionCache(root)
+    manifest: dict[str, Any] = {
+        "run_id": "", "extractor": ex.name, "extractor_version": ex.version, "origin": plan.origin,
+        "spec": plan.spec, "preset": plan.preset, "config": ex.config, "config_hash": ex.config_hash(),
+        "config_label": ex.config_label(), "reference": ex.reference, "gold_sha256": gold.sha256,
+        "factbench_version": __version__, "git_commit": _git_commit(), "packages": package_versions(),
+        "python": sys.version.split()[0], "seed": seed, "shard": shard, "reuse": reuse,
+        "limits": {"timeout_s": timeout, "memory_mb": memory_mb},
+        "documents": {}, "timings": {"load_s": None, "extract_s": 0.0, "total_s": None},
+        "peak_mem_mb": None, "created_at": now(), "finished_at": None, "complete": False, "status": "running",
+    }
+    run_id = new_run_id(ex.name, ex.config_label(), ex.config_hash())
+    manifest["run_id"] = run_id
+    folder = RunFolder(root, run_id, manifest)
+    outcome = RunOutcome(plan, folder.path)
+    worker: Worker | None = None
+    started = time.perf_counter()
+    try:
+        for doc_id in doc_ids:
+            document: Document = gold.documents[doc_id].document
+            doc_sha = text_sha256(document.text)
+            entry = cache.get(ex.name, ex.version, ex.config_hash(), doc_sha) if reuse != "never" else None
+            record: dict[str, Any] = {"sha256": doc_sha}
+            if entry is None and reuse == "always":
+                record.update(status="failed", reason="not in the cache (--reuse always)")
+            elif entry is not None:
+                record.update(status="ok", source="cache", seconds=entry.get("seconds", 0.0))
+            else:
+                try:
+                    if worker is None:
+                        worker = Worker(plan.spec if ":" in plan.spec else ex.name, ex.config,
+                                        memory_mb=memory_mb)
+                        manifest["timings"]["load_s"] = worker.load_s
+                    raw, seconds = worker.extract(document, timeout)
+                    entry = {"records": raw, "seconds": seconds, "created_at": now()}
+                    record.update(status="ok", source="run", seconds=seconds)
+                except WorkerFailure as exc:
+                    record.update(status="failed", reason=str(exc))
+                    if worker is not None:
+                        manifest["peak_mem_mb"] = max(manifest["peak_mem_mb"] or 0, worker.peak_mb)
+                        worker.kill()
+                    worker = None
+            if entry is not None:
+                kept, problems = parse_records(entry["records"], doc_id, f"{ex.name} on {doc_id}")
+                record["records"] = len(kept)
+                if problems:
+                    record["problems"] = [str(p) for p in problems[:20]]
+                    record["problem_count"] = len(problems)
+                if record.get("source") == "run" and not (problems and not kept and entry["records"]):
+                    cache.put(ex.name, ex.version, ex.config_hash(), doc_sha, entry)
+                from benchmark.predictions import prediction_to_json
+
+                folder.append_predictions(prediction_to_json(p) for p in kept)
+                manifest["timings"]["extract_s"] += float(record.get("seconds") or 0.0)
+            if record["status"] == "failed":
+                outcome.failed[doc_id] = record["reason"]
+            manifest["documents"][doc_id] = record
+            folder.save_manifest()
+            progress.update(1)
+    finally:
+        if worker is not None:
+            worker.close()
+            manifest["peak_mem_mb"] = max(manifest["peak_mem_mb"] or 0, worker.peak_mb)
+        folder.close()
+    _score_run(folder, gold, doc_ids, outcome, seed)
+    manifest["timings"]["total_s"] = time.perf_counter() - started
+    manifest["finished_at"] = now()
+    manifest["complete"] = True
+    manifest["status"] = "failed" if outcome.failed else "ok"
+    folder.save_manifest()
+    return outcome
+
+
+def _score_run(folder, gold, doc_ids, outcome: RunOutcome, seed: int) -> None:
+    from benchmark.predictions import read_predictions
+    from benchmark.runs import atomic_write, write_facts
+    from benchmark.scoring import score
+
+    predictions = read_predictions(folder.path / "predictions.jsonl", gold.documents)
+    ok_docs = tuple(d for d in doc_ids if d not in outcome.failed)
+    report = score(gold, predictions, ok_docs, bootstrap=1000, seed=seed).report
+    atomic_write(folder.path / "scores.json", json.dumps(report.as_dict(), indent=2))
+    write_facts(folder.path / "facts.jsonl", report.outcomes)
+
+
+def run_command(args) -> int:
+    from benchmark.gold import load_gold
+    from benchmark.leaderboard import print_leaderboard, rebuild
+
+    sets = parse_sets(args.set)
+    gold = load_gold(args.gold)
+    doc_ids = select_shard(gold.scope(args.documents), args.shard)
+    if args.extractor:
+        plans = [make_plan(spec, sets) for spec in args.extractor]
+    else:
+        plans = default_plans(sets)
+    unknown_sets = set(sets) - {p.extractor.name for p in plans} - {p.spec for p in plans}
+    if unknown_sets:
+        raise BadInput(f"--set names extractors that are not run: {', '.join(sorted(unknown_sets))}")
+    root = Path(args.out)
+    from tqdm import tqdm
+
+    failures: list[str] = []
+    with tqdm(total=len(plans) * len(doc_ids), unit="doc", disable=not sys.stderr.isatty(),
+              desc="factbench run") as progress:
+        for plan in plans:
+            progress.set_postfix_str(plan.title)
+            result = run_plan(plan, gold, doc_ids, root, timeout=args.timeout, memory_mb=args.memory_mb,
+                              reuse=args.reuse, seed=args.seed, shard=args.shard, progress=progress)
+            for doc_id, reason in result.failed.items():
+                failures.append(f"{plan.title} on {doc_id}: {reason}")
+    rows = rebuild(root, gold_path=args.gold)
+    print_leaderboard(rows)
+    for failure in failures:
+        print(f"factbench: failed: {' '.join(failure.split())}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def extract_command(args) -> int:
+    from benchmark.worker import Worker, WorkerFailure
+
+    path = Path(args.file)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise BadInput(f"{path}: FILE_NOT_FOUND: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise BadInput(f"{path}: NOT_UTF8: not UTF-8 text") from None
+    if args.published:
+        from benchmark.dates import resolve_date
+
+        if resolve_date(args.published, None) != args.published:
+            raise BadInput(f"--published {args.published!r}: expected YYYY-MM-DD")
+    plan = make_plan(args.extractor, parse_sets(args.set))
+    document = Document(id=_doc_id(path), text=text, published=args.published)
+    try:
+        with Worker(plan.spec if ":" in plan.spec else plan.extractor.name, plan.extractor.config) as worker:
+            records, _ = worker.extract(document, args.timeout)
+    except WorkerFailure as exc:
+        raise ExtractorFailed(f"{plan.title}: {exc}") from None
+    from benchmark.predictions import parse_records
+
+    kept, problems = parse_records(records, document.id, plan.title)
+    for problem in problems:
+        print(f"factbench: {problem}", file=sys.stderr)
+    out = sys.stdout
+    for prediction in kept:
+        from benchmark.predictions import prediction_to_json
+
+        out.write(json.dumps(prediction_to_json(prediction), ensure_ascii=False) + "\n")
+    return 1 if problems and not kept else 0
+
+
+def _doc_id(path: Path) -> str:
+    from benchmark.runs import safe_part
+
+    return safe_part(path.stem, 100)
+
+
+def check_plugin_command(args) -> int:
+    from benchmark.plugincheck import check_plugin
+
+    violations = check_plugin(args.target, parse_sets(args.set), timeout=args.timeout)
+    for line in violations:
+        print(f"violation: {line}")
+    if violations:
+        print(f"{args.target}: {len(violations)} contract violation(s)")
+        return 1
+    print(f"{args.target}: follows the extractor contract")
+    return 0
+

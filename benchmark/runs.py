@@ -1,0 +1,202 @@
+"""The runs folder: one folder per run, a prediction cache, atomic writes and a lock.
+
+    runs/
+      <run_id>/manifest.json      who ran what, on which gold, how long, complete or not
+      <run_id>/predictions.jsonl  raw records, one line each, appended as documents finish
+      <run_id>/scores.json        metrics of the run's documents
+      <run_id>/facts.jsonl        every atomic fact's outcome with its explanation
+      cache/<extractor>/<version>/<config_hash>/<doc_sha256>.json
+      leaderboard.csv, robustness.csv, facts_matrix.csv   (derived; rebuilt from the runs)
+
+A run is counted only once its manifest says `complete`; a run killed midway stays
+incomplete and its cached documents are reused when it is run again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import dataclasses
+import datetime as dt
+import fcntl
+import hashlib
+import io
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from benchmark.errors import BadInput
+from benchmark.types import FactOutcome, field_names
+
+SAFE_PART = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_part(text: str, limit: int = 60) -> str:
+    """A path component that cannot climb out of its folder."""
+    cleaned = SAFE_PART.sub("-", text).strip("-.")[:limit]
+    return cleaned or "x"
+
+
+def inside(root: Path, *parts: str) -> Path:
+    """root/parts, refusing any path that resolves outside root."""
+    path = root.joinpath(*parts).resolve()
+    base = root.resolve()
+    if path != base and base not in path.parents:
+        raise BadInput(f"path {'/'.join(parts)!r} leaves {root}")
+    return path
+
+
+def atomic_write(path: Path, data: str | bytes) -> None:
+    """Write to a temporary file beside `path`, then rename: readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = "wb" if isinstance(data, bytes) else "w"
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, mode, **({} if isinstance(data, bytes) else {"encoding": "utf-8", "newline": ""})) as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+@contextlib.contextmanager
+def locked(root: Path) -> Iterator[None]:
+    """An exclusive lock on a runs folder, for rebuilding the CSVs."""
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / ".lock", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# --------------------------------------------------------------------------- cache
+
+
+class PredictionCache:
+    """Raw predictions per (extractor, version, config hash, document hash)."""
+
+    def __init__(self, root: Path):
+        self.root = root / "cache"
+
+    def _path(self, name: str, version: str, config_hash: str, doc_sha: str) -> Path:
+        return inside(self.root, safe_part(name), safe_part(version), safe_part(config_hash),
+                      safe_part(doc_sha, 64) + ".json")
+
+    def get(self, name: str, version: str, config_hash: str, doc_sha: str) -> dict[str, Any] | None:
+        path = self._path(name, version, config_hash, doc_sha)
+        try:
+            entry = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            return None
+        return entry if isinstance(entry, dict) and "records" in entry else None
+
+    def put(self, name: str, version: str, config_hash: str, doc_sha: str, entry: dict[str, Any]) -> None:
+        atomic_write(self._path(name, version, config_hash, doc_sha), json.dumps(entry, ensure_ascii=False))
+
+
+# --------------------------------------------------------------------------- run folders
+
+
+def new_run_id(name: str, label: str, config_hash: str) -> str:
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+    return f"{stamp}-{safe_part(name, 40)}-{safe_part(label, 30)}-{config_hash[:8]}-{os.getpid()}"
+
+
+class RunFolder:
+    """One run: its manifest is rewritten atomically; predictions are appended per document."""
+
+    def __init__(self, root: Path, run_id: str, manifest: dict[str, Any]):
+        self.path = inside(root, safe_part(run_id, 160))
+        self.path.mkdir(parents=True, exist_ok=False)
+        self.manifest = manifest
+        self.save_manifest()
+        self._predictions = open(self.path / "predictions.jsonl", "a", encoding="utf-8")
+
+    def save_manifest(self) -> None:
+        atomic_write(self.path / "manifest.json", json.dumps(self.manifest, indent=2, ensure_ascii=False))
+
+    def append_predictions(self, records: Iterable[dict[str, Any]]) -> None:
+        for record in records:
+            self._predictions.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self._predictions.flush()
+        os.fsync(self._predictions.fileno())
+
+    def close(self) -> None:
+        self._predictions.close()
+
+
+def read_manifests(root: Path) -> list[tuple[Path, dict[str, Any]]]:
+    out = []
+    if not root.is_dir():
+        return out
+    for manifest in sorted(root.glob("*/manifest.json")):
+        try:
+            data = json.loads(manifest.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            continue
+        if isinstance(data, dict) and data.get("extractor"):
+            out.append((manifest.parent, data))
+    return out
+
+
+# --------------------------------------------------------------------------- outputs
+
+
+def facts_jsonl(outcomes: Iterable[FactOutcome]) -> str:
+    return "".join(json.dumps(dataclasses.asdict(o), ensure_ascii=False) + "\n" for o in outcomes)
+
+
+def write_facts(path: str | Path, outcomes: Iterable[FactOutcome]) -> None:
+    atomic_write(Path(path), facts_jsonl(outcomes))
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """Numbers stay numbers; None is an empty cell; strings that a spreadsheet would run are neutralized."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        return "" if value != value else round(value, 6)
+    if isinstance(value, int):
+        return value
+    text = str(value)
+    if text.startswith(_FORMULA_START):
+        return "'" + text
+    return text
+
+
+def csv_text(columns: Iterable[str], rows: Iterable[Iterable[Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([csv_cell(v) for v in row])
+    return buffer.getvalue()
+
+
+def dataclass_csv(cls: type, rows: Iterable[Any]) -> str:
+    """CSV whose columns are the dataclass's fields, in order."""
+    names = field_names(cls)
+    return csv_text(names, ([getattr(row, n) for n in names] for row in rows))

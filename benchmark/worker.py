@@ -1,0 +1,253 @@
+"""Each extractor runs in a worker process of its own, with a time and a resident-memory limit.
+
+A crash, a hang, a memory blow-up, a flood of output or garbage costs that extractor
+its document, never the run: the parent records the reason and goes on. The limit is
+on resident memory (polled from /proc), not on address space, which torch exceeds at
+import. Replies travel on a private pipe; whatever the plugin prints goes to its log.
+
+Protocol (JSON lines): the parent sends `{"op": "extract", "doc": {...}}` or `{"op": "exit"}`
+on stdin; the worker answers on the reply pipe `{"op": "loaded"|"result", "ok": ..., ...}`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import threading
+import time
+import traceback
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from benchmark.types import Document
+
+LOG_TAIL_BYTES = 16_384
+MAX_REPLY_BYTES = 200_000_000
+
+
+class WorkerFailure(Exception):
+    """The worker could not deliver: the message is the reason recorded in the run."""
+
+
+def _rss_mb(pid: int) -> tuple[float, float]:
+    """(current RSS, peak RSS) of a process in MiB, from /proc; zeros where unavailable."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as handle:
+            fields = dict(line.split(":", 1) for line in handle if ":" in line)
+        return int(fields["VmRSS"].split()[0]) / 1024, int(fields.get("VmHWM", "0 kB").split()[0]) / 1024
+    except (OSError, KeyError, ValueError):
+        return 0.0, 0.0
+
+
+@dataclass
+class _LogTail:
+    """Keeps the last bytes a worker wrote to stdout/stderr, however much it writes."""
+
+    tail: bytes = b""
+    total: int = 0
+
+    def feed(self, stream) -> None:
+        for chunk in iter(lambda: stream.read1(65536), b""):
+            self.total += len(chunk)
+            self.tail = (self.tail + chunk)[-LOG_TAIL_BYTES:]
+
+    def text(self) -> str:
+        return self.tail.decode("utf-8", "replace")
+
+
+class Worker:
+    """The parent's handle on one extractor process."""
+
+    def __init__(self, spec: str, config: dict[str, Any], preset: str | None = None, *,
+                 memory_mb: int = 8192, load_timeout: float = 900.0, env: dict[str, str] | None = None):
+        self.spec, self.config, self.preset = spec, config, preset
+        self.memory_mb = memory_mb
+        self.peak_mb = 0.0
+        self.load_s: float | None = None
+        self.log = _LogTail()
+        read_fd, write_fd = os.pipe()
+        self._reply_fd = read_fd
+        self._buffer = b""
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "benchmark.worker", str(write_fd)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            pass_fds=(write_fd,), start_new_session=True, env={**os.environ, **(env or {})},
+        )
+        os.close(write_fd)
+        self._log_thread = threading.Thread(target=self.log.feed, args=(self.proc.stdout,), daemon=True)
+        self._log_thread.start()
+        self._send({"op": "init", "spec": spec, "preset": preset, "config": config})
+        reply = self._receive(load_timeout, "loading")
+        if not reply.get("ok"):
+            self.kill()
+            raise WorkerFailure(f"load failed: {reply.get('error', 'unknown error')}")
+        self.load_s = reply.get("load_s")
+        self.info = reply.get("info", {})
+
+    # -- transport ---------------------------------------------------------------------
+    def _send(self, message: dict[str, Any]) -> None:
+        try:
+            self.proc.stdin.write((json.dumps(message) + "\n").encode())
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError) as exc:
+            raise WorkerFailure(self._exit_reason("before it could take a request")) from exc
+
+    def _exit_reason(self, when: str) -> str:
+        code = self.proc.wait(timeout=5)
+        if code < 0:
+            name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
+            how = f"was killed by {name}"
+        else:
+            how = f"exited with status {code}"
+        tail = self.log.text().strip().splitlines()
+        last = f": {tail[-1][:300]}" if tail else ""
+        return f"worker {how} {when} without output{last}"
+
+    def _receive(self, timeout: float, doing: str) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        selector = selectors.DefaultSelector()
+        selector.register(self._reply_fd, selectors.EVENT_READ)
+        try:
+            while b"\n" not in self._buffer:
+                now = time.monotonic()
+                if now > deadline:
+                    self.kill()
+                    raise WorkerFailure(f"timeout: no answer after {timeout:g} s while {doing}")
+                rss, hwm = _rss_mb(self.proc.pid)
+                self.peak_mb = max(self.peak_mb, rss, hwm)
+                if rss > self.memory_mb:
+                    self.kill()
+                    raise WorkerFailure(f"memory limit: resident memory {rss:.0f} MiB > {self.memory_mb} MiB "
+                                        f"while {doing}")
+                if not selector.select(timeout=min(0.05, max(0.0, deadline - now))):
+                    continue
+                chunk = os.read(self._reply_fd, 1 << 20)
+                if not chunk:
+                    raise WorkerFailure(self._exit_reason(f"while {doing}"))
+                self._buffer += chunk
+                if len(self._buffer) > MAX_REPLY_BYTES:
+                    self.kill()
+                    raise WorkerFailure(f"garbage: reply larger than {MAX_REPLY_BYTES} bytes while {doing}")
+        finally:
+            selector.close()
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        try:
+            reply = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise WorkerFailure(f"garbage: unreadable reply while {doing}") from exc
+        if not isinstance(reply, dict):
+            raise WorkerFailure(f"garbage: unreadable reply while {doing}")
+        return reply
+
+    # -- public ------------------------------------------------------------------------
+    def extract(self, document: Document, timeout: float) -> tuple[Any, float]:
+        """(records as returned, seconds); raises WorkerFailure with the reason."""
+        if self.proc.poll() is not None:
+            raise WorkerFailure(self._exit_reason("before this document"))
+        self._send({"op": "extract", "doc": asdict(document)})
+        reply = self._receive(timeout, f"extracting {document.id}")
+        if not reply.get("ok"):
+            raise WorkerFailure(reply.get("error", "unknown error"))
+        return reply.get("records"), float(reply.get("seconds", 0.0))
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            _, hwm = _rss_mb(self.proc.pid)
+            self.peak_mb = max(self.peak_mb, hwm)
+            try:
+                self._send({"op": "exit"})
+                self.proc.wait(timeout=10)
+            except (WorkerFailure, subprocess.TimeoutExpired):
+                self.kill()
+        self._cleanup()
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                self.proc.kill()
+            self.proc.wait()
+        self._cleanup()
+
+    def _cleanup(self) -> None:
+        for stream in (self.proc.stdin,):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        try:
+            os.close(self._reply_fd)
+        except OSError:
+            pass
+        self._reply_fd = -1
+        self._log_thread.join(timeout=1)
+
+    def __enter__(self) -> Worker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# --------------------------------------------------------------------------- worker side
+
+
+def _describe(exc: BaseException) -> str:
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" at {os.path.basename(frames[-1].filename)}:{frames[-1].lineno}" if frames else ""
+    return f"{type(exc).__name__}: {exc}{where}"
+
+
+def _serve(reply_fd: int) -> int:
+    reply = os.fdopen(reply_fd, "w", encoding="utf-8")
+    os.dup2(2, 1)  # whatever the plugin prints goes to the log, never into the replies
+    sys.stdout = sys.stderr
+
+    def send(message: dict[str, Any]) -> None:
+        reply.write(json.dumps(message, allow_nan=False) + "\n")
+        reply.flush()
+
+    extractor = None
+    for line in sys.stdin:
+        request = json.loads(line)
+        op = request.get("op")
+        if op == "exit":
+            break
+        if op == "init":
+            start = time.perf_counter()
+            try:
+                from benchmark.registry import resolve
+
+                cls, preset, _ = resolve(request["spec"])
+                preset = request.get("preset") or preset
+                config = {**(cls.presets.get(preset, {}) if preset else {}), **request.get("config", {})}
+                extractor = cls(config)
+                extractor.ensure_loaded()
+                info = {"name": extractor.name, "version": extractor.version}
+                send({"op": "loaded", "ok": True, "load_s": time.perf_counter() - start, "info": info})
+            except BaseException as exc:  # a plugin may raise anything, SystemExit included
+                send({"op": "loaded", "ok": False, "error": _describe(exc)})
+                return 1
+            continue
+        if op == "extract":
+            start = time.perf_counter()
+            try:
+                records = extractor.extract(Document(**request["doc"]))
+            except BaseException as exc:
+                send({"op": "result", "ok": False, "error": f"exception: {_describe(exc)}"})
+                continue
+            seconds = time.perf_counter() - start
+            try:
+                send({"op": "result", "ok": True, "records": records, "seconds": seconds})
+            except (TypeError, ValueError) as exc:
+                send({"op": "result", "ok": False, "error": f"garbage: output is not JSON-serializable ({exc})"})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_serve(int(sys.argv[1])))
