@@ -234,10 +234,7 @@ def run_command(args) -> int:
     sets = parse_sets(args.set)
     gold = load_gold(args.gold)
     doc_ids = select_shard(gold.scope(args.documents), args.shard)
-    if args.extractor:
-        plans = [make_plan(spec, sets) for spec in args.extractor]
-    else:
-        plans = default_plans(sets)
+    plans = [make_plan(spec, sets) for spec in args.extractor] if args.extractor else default_plans(sets)
     unknown_sets = set(sets) - {p.extractor.name for p in plans} - {p.spec for p in plans}
     if unknown_sets:
         raise BadInput(f"--set names extractors that are not run: {', '.join(sorted(unknown_sets))}")

@@ -128,7 +128,7 @@ class RunFolder:
         self.path.mkdir(parents=True, exist_ok=False)
         self.manifest = manifest
         self.save_manifest()
-        self._predictions = open(self.path / "predictions.jsonl", "a", encoding="utf-8")
+        self._predictions = open(self.path / "predictions.jsonl", "a", encoding="utf-8")  # noqa: SIM115
 
     def save_manifest(self) -> None:
         atomic_write(self.path / "manifest.json", json.dumps(self.manifest, indent=2, ensure_ascii=False))

@@ -11,6 +11,7 @@ on stdin; the worker answers on the reply pipe `{"op": "loaded"|"result", "ok": 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import selectors
@@ -175,15 +176,10 @@ class Worker:
         self._cleanup()
 
     def _cleanup(self) -> None:
-        for stream in (self.proc.stdin,):
-            try:
-                stream.close()
-            except OSError:
-                pass
-        try:
+        with contextlib.suppress(OSError):
+            self.proc.stdin.close()
+        with contextlib.suppress(OSError):
             os.close(self._reply_fd)
-        except OSError:
-            pass
         self._reply_fd = -1
         self._log_thread.join(timeout=1)
 

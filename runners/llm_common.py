@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from benchmark.dates import WEEKDAYS, parse_date, resolve_date, weekday_date
-from benchmark.types import DATE, DURATION, RECORD_TYPES
+from benchmark.types import DATE, DURATION, RECORD_TYPES, TEXT
 
 # --------------------------------------------------------------------------- schema and prompts
 
@@ -48,7 +48,7 @@ VALUE_HINTS = {
     "COUNTRY": "countries by name",
     "OFFICE": 'offices as "role of country"',
     "DURATION": "durations in ISO 8601 (PT4H)",
-    "TEXT": "short noun phrases",
+    "TEXT": "other values as short noun phrases from the text",
 }
 
 
@@ -67,6 +67,7 @@ def instructions(*, wrapper: bool = False) -> str:
         for spec in slots.values():
             if spec.value_type and spec.value_type not in value_types:
                 value_types.append(spec.value_type)
+    value_types.sort(key=lambda v: v == TEXT)  # "other values" last
     hints = "; ".join(VALUE_HINTS[v] for v in value_types if v in VALUE_HINTS)
     shape = (
         'Answer with one JSON object {"records": [...]}, each record a flat object with "type" and its slots.'
@@ -204,13 +205,9 @@ def _scan(text: str) -> tuple[list[str], str | None]:
             if ch == "\\":
                 i += 2
                 continue
-            if ch == quote:
+            if ch == quote or (ch == "\n" and quote == "'"):
                 quote = None
-            elif ch == "\n" and quote == "'":  # a stray apostrophe never spans lines
-                quote = None
-        elif ch == '"' and depth > 0:
-            quote = ch
-        elif ch == "'" and depth > 0 and not (i > 0 and text[i - 1].isalnum()):
+        elif (ch == '"' and depth > 0) or (ch == "'" and depth > 0 and not (i > 0 and text[i - 1].isalnum())):
             quote = ch
         elif ch == "{":
             if depth == 0:
@@ -286,7 +283,9 @@ def _repairs(candidate: str) -> Iterable[str]:
         part = re.sub(r"\bFalse\b", "false", part)
         part = re.sub(r"\bNone\b", "null", part)
         part = re.sub(r"([{,]\s*)([A-Za-z_][\w\- ]*?)\s*:", r'\1"\2":', part)  # unquoted keys
-        return part
+        # bare words as values: {type: meeting} -> {"type": "meeting"}
+        return re.sub(r"([:\[,]\s*)(?!(?:true|false|null)\b)([A-Za-z][\w\- .]*?)(\s*)(?=[,}\]])",
+                      r'\1"\2"\3', part)
 
     text = _outside_strings(text, fix)
     yield text
