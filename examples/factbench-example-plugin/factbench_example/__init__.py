@@ -1,0 +1,1 @@
+"""An example factbench plugin; see extractor.py."""
