@@ -185,7 +185,8 @@ def test_csv_injection_is_neutralized(tmp_path: Path) -> None:
 
 def test_concurrent_rebuilds_never_leave_a_torn_file(tmp_path: Path) -> None:
     runs = tmp_path / "runs"
-    assert factbench("run", "-e", "oracle", "-e", "empty", "--documents", "original", "--out", str(runs)).returncode == 0
+    result = factbench("run", "-e", "oracle", "-e", "empty", "--documents", "original", "--out", str(runs))
+    assert result.returncode == 0
     expected = (runs / "leaderboard.csv").read_text()
     stop = threading.Event()
     seen: list[str] = []
