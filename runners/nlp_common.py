@@ -216,7 +216,7 @@ def load_country_table() -> CountryTable:
 
         return CountryTable(CountryRow(c.name, c.iso2, tuple(c.demonyms), tuple(c.aliases), c.capital)
                             for c in geo.countries())
-    except Exception:  # noqa: BLE001 - fall back to reading the TSV ourselves
+    except Exception:
         pass
     import benchmark
 
@@ -387,10 +387,7 @@ def find_durations(text: str, *, offset: int = 0) -> list[DurationMention]:
     for m in _DURATION_RE.finditer(text):
         raw_n = m.group("n").lower()
         n: float | None
-        if re.fullmatch(r"\d+(?:\.\d+)?", raw_n):
-            n = float(raw_n)
-        else:
-            n = parse_number(raw_n)
+        n = float(raw_n) if re.fullmatch(r"\d+(?:\.\d+)?", raw_n) else parse_number(raw_n)
         if n is None:
             continue
         out.append(DurationMention(offset + m.start(), offset + m.end(), m.group(0), duration_iso(n, m.group("u"))))
@@ -498,6 +495,19 @@ def find_office_holders(text: str, table: CountryTable, *, offset: int = 0) -> l
 # --------------------------------------------------------------------------- persons
 
 
+PLACE_HEADS = {
+    "pass", "corridor", "valley", "line", "river", "mountains", "mountain", "region", "province", "district",
+    "city", "island", "islands", "sea", "lake", "bay", "strait", "border", "square", "street", "palace",
+    "airport", "port", "bridge", "base", "republic", "kingdom", "union", "oblast", "county", "state",
+}
+
+
+def looks_like_place(name: str) -> bool:
+    """"the Orlen Pass", "Vask Valley": a named place rather than a person."""
+    words = name.split()
+    return bool(words) and (words[0].lower() == "the" or words[-1].lower() in PLACE_HEADS)
+
+
 @dataclass
 class PersonIndex:
     """Full names of a document; short forms resolve to them ("Bel" -> "Ana Bel")."""
@@ -505,6 +515,8 @@ class PersonIndex:
     full_names: list[str] = field(default_factory=list)
 
     def add(self, name: str) -> None:
+        if looks_like_place(name.strip()):
+            return
         name = clean_name(TITLE_PATTERN.sub("", name).strip(" ,"))
         if len(name.split()) >= 2 and name not in self.full_names:
             self.full_names.append(name)
