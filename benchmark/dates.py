@@ -41,9 +41,9 @@ _MONTH_YEAR = _p(r"{m},?\s+(?:of\s+)?{y}", m=_MONTH, y=_YEAR)
 _DAY_MONTH = _p(r"{d}\s+(?:of\s+)?{m}", d=_DAY, m=_MONTH)
 _MONTH_DAY = _p(r"{m}\s+{d}", d=_DAY, m=_MONTH)
 _ISO = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
-_INTERVAL = re.compile(
-    r"^(?:between\s+|from\s+)?(.+?)\s*(?:/|–|—|-|\bto\b|\band\b|\buntil\b|\bthrough\b)\s*(.+)$"
-)
+_SEPARATOR = re.compile(r"\s*(?:/|–|—|-|\bto\b|\band\b|\buntil\b|\bthrough\b)\s*")
+_RANGE_PREFIX = re.compile(r"^(?:between|from)\s+")
+_DAY_YEAR = re.compile(r"^(?P<d>[0-3]?\d)(?:st|nd|rd|th)?(?:,?\s+(?P<y>\d{4}))?$")
 _NOISE_PREFIX = re.compile(
     r"^(?:(?:on|in|since|from|starting\s+from|starting|as\s+of|dated|of|the)\s+)+", re.I
 )
@@ -133,23 +133,42 @@ def parse_date(raw: str) -> DateValue | NoYear:
         return _parse_point(text)
     except ValueError:
         pass
-    m = _INTERVAL.match(text)
-    if m:
-        left, right = _clean(m.group(1)), _clean(m.group(2))
+    return _parse_interval(text, raw)
+
+
+def _parse_interval(text: str, raw: str) -> DateValue | NoYear:
+    """An interval `start/end` ("1992-1994", "2020-11-09/2020-11-10", "November 9-10, 2020").
+
+    Every separator is tried from the left, so the hyphens inside ISO dates never end the
+    left side too early; an interval lacking a year on both sides is `NoYear(0)`.
+    """
+    body = _RANGE_PREFIX.sub("", text)
+    for sep in _SEPARATOR.finditer(body):
+        left, right = _clean(body[:sep.start()]), _clean(body[sep.end():])
+        if not left or not right:
+            continue
         try:
-            end = _parse_point(right)
             start = _parse_point(left)
         except ValueError:
-            start = end = None
-        if isinstance(start, NoYear) and isinstance(end, DateValue) and re.fullmatch(r"\d{4}", left) is None:
-            # "November 9 - 10, 2020" style: borrow the year of the right side.
-            start = _parse_point(f"{left} {end.start[:4]}")
+            continue
+        try:
+            end = _parse_point(right)
+        except ValueError:
+            # "November 9-10, 2020": the right side is a day of the left side's month.
+            m = _DAY_YEAR.match(right)
+            if not (m and isinstance(start, NoYear) and start.day):
+                continue
+            if m["y"] is None:
+                return NoYear(0)
+            end = DateValue(_iso(int(m["y"]), start.month, int(m["d"])))
+        if isinstance(start, NoYear) and isinstance(end, DateValue) and start.month:
+            # "November 9 - November 10, 2020": borrow the year of the right side.
+            start = DateValue(_iso(int(end.start[:4]), start.month, start.day))
         if isinstance(start, DateValue) and isinstance(end, DateValue):
             if end.start < start.start:
                 raise ValueError(f"interval ends before it starts: {raw!r}")
             return DateValue(start.start, end.start)
-        if start is not None or end is not None:
-            return NoYear(0)
+        return NoYear(0)
     raise ValueError(f"not a date: {raw!r}")
 
 
@@ -175,16 +194,22 @@ def resolve_year(month: int, day: int | None, published: str | dt.date | None,
         return None
     day = day or 1
 
-    def on(year: int) -> dt.date:
-        return dt.date(year, month, min(day, 28) if month == 2 and day == 29 else day)
+    def on(year: int) -> dt.date | None:
+        try:
+            return dt.date(year, month, day)
+        except ValueError:  # 29 February outside a leap year
+            return None
 
-    past = pub.year if on(pub.year) <= pub else pub.year - 1
-    future = pub.year if on(pub.year) >= pub else pub.year + 1
+    # The nearest years (a leap year for 29 February) on each side; 8 years cover every leap cycle.
+    past = next((y for y in range(pub.year, pub.year - 9, -1) if (d := on(y)) and d <= pub), None)
+    future = next((y for y in range(pub.year, pub.year + 9) if (d := on(y)) and d >= pub), None)
+    if past is None or future is None:
+        return None
     if prefer == "past":
         return past
     if prefer == "future":
         return future
-    return past if (pub - on(past)) <= (on(future) - pub) else future
+    return past if (pub - dt.date(past, month, day)) <= (dt.date(future, month, day) - pub) else future
 
 
 def resolve_date(raw: str, published: str | dt.date | None, *, prefer: str = "past") -> str | None:

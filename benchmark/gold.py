@@ -362,7 +362,9 @@ def load_gold(path: Path | str | None = None) -> GoldSet:
     if not path.exists():
         raise GoldError(f"{path}: FILE_NOT_FOUND: no such gold file or folder", code="FILE_NOT_FOUND")
     files = _gold_files(path)
-    stamp = (str(path.resolve()), tuple((str(f), f.stat().st_mtime) for f in files))
+    seeds = files[0].resolve().parent.parent / "seeds" if files else path
+    texts = sorted(seeds.glob("*.txt")) if seeds.is_dir() else []
+    stamp = (str(path.resolve()), tuple((str(f), f.stat().st_mtime_ns) for f in (*files, *texts)))
     if stamp in _CACHE:
         return _CACHE[stamp]
     documents: dict[str, GoldDocument] = {}

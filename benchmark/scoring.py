@@ -46,7 +46,7 @@ from benchmark.values import (
     text_tokens,
 )
 
-TIE_BREAK = 1e-3  # descriptive overlap never outweighs half a value
+TIE_BREAK = 0.4  # summed over every aligned pair, descriptive overlap never outweighs half a value
 CAT_INDEX = {c: i for i, c in enumerate(CATEGORIES)}
 TP, PARTIAL, FP, FN = range(4)
 
@@ -122,6 +122,11 @@ def prepare_predictions(predictions: Iterable[Prediction], normalizer: Normalize
     records: list[PredRecord] = []
     seen: set[tuple] = set()
     duplicates = 0
+    # Canonical order first: which of two duplicates survives (its raw strings, its line) never
+    # depends on the order of lines.
+    predictions = sorted(predictions, key=lambda p: json.dumps(
+        [p.type, p.slots, [[s.start, s.end] for s in p.evidence], p.confidence],
+        sort_keys=True, ensure_ascii=False, default=str))
     for prediction in predictions:
         spec = RECORD_TYPES.get(prediction.type)
         if spec is None:
@@ -205,7 +210,8 @@ def align(preds: Sequence[PredRecord], golds: Sequence[GoldView], regime: str
     overlap = np.array([[_jaccard(p.descriptive, g.descriptive) for g in golds] for p in preds])
     from scipy.optimize import linear_sum_assignment
 
-    rows, cols = linear_sum_assignment(agreement + TIE_BREAK * overlap, maximize=True)
+    weight = TIE_BREAK / max(1, min(len(preds), len(golds)))
+    rows, cols = linear_sum_assignment(agreement + weight * overlap, maximize=True)
     return [(int(r), int(c), matches[r][c]) for r, c in zip(rows, cols) if agreement[r, c] > 0]
 
 
@@ -270,10 +276,15 @@ class DocumentScorer:
             explanation: str, gold: GoldRecord | None, gold_value: GoldValue | None = None) -> None:
         if pv.normal is None:
             reason, explanation = "parse_error", f"{pv.raw!r} cannot be normalized as {spec.value_type}: {pv.error}"
-        elif reason == "spurious" and pv.normal.key in self.by_key:
-            elsewhere = self.by_key[pv.normal.key][0]
-            explanation += f"; {pv.normal.display!r} is gold in record {elsewhere.record_id}, slot {elsewhere.slot}"
-            reason = "wrong_record"
+        elif reason in ("spurious", "wrong_value", "wrong_date"):
+            # A value that is gold elsewhere (another record, or another slot) is in the wrong record.
+            here = (gold.id, spec.name) if gold is not None else None
+            elsewhere = next((gv for gv in self.by_key.get(pv.normal.key, ())
+                              if (gv.record_id, gv.slot) != here), None)
+            if elsewhere is not None:
+                explanation += (f"; {pv.normal.display!r} is gold in record {elsewhere.record_id}, "
+                                f"slot {elsewhere.slot}")
+                reason = "wrong_record"
         unit = (self.doc.id, gold.id) if gold is not None else None
         tally.add(FactOutcome(
             regime=tally.regime, doc_id=self.doc.id, outcome="fp", record_type=pred.prediction.type,

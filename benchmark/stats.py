@@ -30,18 +30,19 @@ def f1_from(sums: np.ndarray) -> np.ndarray:
 
 
 def resample_counts(n_units: int, n_resamples: int, seed: int, chunk: int = 100):
-    """Yield (resamples x units) multiplicity matrices from scikit-learn's seeded resampling."""
-    from sklearn.utils import resample
+    """Yield (resamples x units) multiplicity matrices of seeded resampling with replacement.
 
+    The draws are those of scikit-learn's `resample(units, replace=True, n_samples=n_units,
+    random_state=RandomState(seed))` called once per resample (`RandomState.choice` with
+    replacement is `randint`), drawn a block at a time: the same numbers, a hundred times faster.
+    """
     rng = np.random.RandomState(seed)
-    units = np.arange(n_units)
     for start in range(0, n_resamples, chunk):
         size = min(chunk, n_resamples - start)
-        block = np.empty((size, n_units), dtype=np.int32)
-        for row in range(size):
-            drawn = resample(units, replace=True, n_samples=n_units, random_state=rng)
-            block[row] = np.bincount(drawn, minlength=n_units)
-        yield block
+        drawn = rng.randint(0, n_units, size=(size, n_units)) if n_units else np.zeros((size, 0), dtype=int)
+        offsets = (np.arange(size) * n_units)[:, None]
+        flat = np.bincount((drawn + offsets).ravel(), minlength=size * n_units)
+        yield flat.reshape(size, n_units).astype(np.int32)
 
 
 def bootstrap_intervals(units: np.ndarray, fixed: np.ndarray, n_resamples: int = 1000, seed: int = 0,

@@ -129,10 +129,22 @@ def _name_form(tokens: tuple[str, ...], name: tuple[str, ...]) -> bool:
     return all(t in name or (len(t) == 1 and any(n.startswith(t) for n in name)) for t in tokens)
 
 
+def _role_words(text: str) -> list[str]:
+    return [_singular(w) for w in text_tokens(text) if w not in {"of", "s"}]
+
+
+# Synonym keys in the form office_role compares them in ("head of state" -> "head state").
+_ROLE_SYNONYMS = {" ".join(_role_words(k)): v for k, v in ROLE_SYNONYMS.items()}
+
+
 def office_role(text: str) -> str:
-    words = [_singular(w) for w in text_tokens(text) if w not in {"of", "s"}]
+    words = _role_words(text)
     role = " ".join(words)
-    return ROLE_SYNONYMS.get(role, role)
+    if role in _ROLE_SYNONYMS:
+        return _ROLE_SYNONYMS[role]
+    # "deputy premier", "first deputy PM": the short forms inside a longer role.
+    role = " ".join("prime minister" if w in ("pm", "premier") else w for w in words)
+    return _ROLE_SYNONYMS.get(role, role)
 
 
 def parse_duration(raw: str) -> str:
@@ -213,6 +225,10 @@ class Normalizer:
 
     def _person(self, raw: str) -> Normal:
         tokens = person_tokens(raw)
+        # Nationality words and titles before a name, with the document's own country aliases
+        # (invented ones in counterfactual variants: "Valdorian President Aurel Vantok").
+        while len(tokens) > 1 and (tokens[0] in self._alias[COUNTRY] or tokens[0] in TITLE_WORDS):
+            tokens = tokens[1:]
         if not tokens:
             raise NormalizationError(f"not a name: {raw!r}")
         key = " ".join(tokens)

@@ -189,8 +189,6 @@ def test_house_style_round_trips_the_original_gold():
     assert dumps_gold(json.loads(path.read_text(encoding="utf-8"))) == path.read_text(encoding="utf-8")
 
 
-@pytest.mark.xfail(strict=False, reason="scorer: person_tokens strips only world demonyms, so an invented "
-                   "demonym before a name ('Valdorian President Aurel Vantok') is not stripped")
 def test_titled_name_with_invented_demonym_resolves():
     from benchmark.values import Normalizer
 

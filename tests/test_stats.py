@@ -1,0 +1,173 @@
+"""Paired statistics: F1 arrays, seeded bootstrap intervals and approximate randomization."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from conftest import oracle, write_jsonl
+
+from benchmark.cli import main
+from benchmark.compare import compare_files
+from benchmark.stats import _percentile, compare_systems, f1_from, resample_counts
+from benchmark.types import CATEGORIES, REGIMES
+
+
+def _some_errors(gold):
+    """The oracle of the shipped original document with a few mistakes: an F1 strictly between 0 and 1."""
+    records = oracle(gold)
+    records[1]["slots"]["date"] = "2020-11"
+    records[2]["slots"].pop("region")
+    records[4]["slots"]["signatories"] = ["Putin", "Aliyev", "Joe Biden"]
+    records.append({"doc_id": records[0]["doc_id"], "type": "meeting",
+                    "slots": {"participants": ["Joe Biden"], "date": "2019-01-01"}})
+    return records
+
+
+def test_f1_from_exact():
+    sums = np.array([[3, 1, 1, 2], [0, 0, 3, 0], [0, 0, 0, 4], [5, 0, 0, 0], [0, 0, 0, 0]])
+    f1 = f1_from(sums)
+    # credit 3.5, predicted 5, gold 6: F1 = 2 * 3.5 / (5 + 6)
+    assert f1[0] == pytest.approx(7 / 11)
+    assert np.isnan(f1[1])  # no gold: undefined, never 0
+    assert f1[2] == 0.0
+    assert f1[3] == 1.0
+    assert np.isnan(f1[4])
+
+
+def test_resample_counts_depend_only_on_seed_and_units():
+    first = np.concatenate(list(resample_counts(13, 250, seed=4)))
+    again = np.concatenate(list(resample_counts(13, 250, seed=4, chunk=7)))
+    other = np.concatenate(list(resample_counts(13, 250, seed=5)))
+    assert first.shape == (250, 13)
+    assert (first == again).all()
+    assert not (first == other).all()
+    assert (first.sum(axis=1) == 13).all()  # each resample draws as many units as there are
+
+
+def test_resample_counts_are_scikit_learns_draws():
+    resample = pytest.importorskip("sklearn.utils").resample
+    rng = np.random.RandomState(11)
+    expected = np.stack([np.bincount(resample(np.arange(9), replace=True, n_samples=9, random_state=rng),
+                                     minlength=9) for _ in range(40)])
+    assert (np.concatenate(list(resample_counts(9, 40, seed=11))) == expected).all()
+
+
+def test_percentile_skips_undefined_resamples():
+    assert _percentile(np.array([np.nan, np.nan])) is None
+    interval = _percentile(np.array([np.nan, 0.5, 0.5]))
+    assert (interval.low, interval.high) == (0.5, 0.5)
+
+
+def test_bootstrap_is_seeded_and_contains_the_point_estimate(shipped_gold, score_records):
+    records = _some_errors(shipped_gold)
+    first = score_records(shipped_gold, records, bootstrap=200, seed=3).report
+    again = score_records(shipped_gold, records, bootstrap=200, seed=3).report
+    for regime in REGIMES:
+        scores, repeat = first.regimes[regime], again.regimes[regime]
+        assert scores.f1_ci == repeat.f1_ci
+        assert scores.category_ci == repeat.category_ci
+        assert 0.0 < scores.overall.f1 < 1.0
+        assert scores.f1_ci.low <= scores.overall.f1 <= scores.f1_ci.high
+        assert scores.f1_ci.low < scores.f1_ci.high
+        for name, interval in scores.category_ci.items():
+            assert interval.low <= scores.categories[name].f1 <= interval.high
+        assert set(scores.category_ci) == {c for c in CATEGORIES if scores.categories[c].gold}
+    assert first.as_dict() == again.as_dict()
+
+
+def test_bootstrap_off_gives_no_interval(shipped_gold, score_records):
+    report = score_records(shipped_gold, _some_errors(shipped_gold), bootstrap=0).report
+    assert report.regimes["strict"].f1_ci is None
+    assert report.as_dict()["strict"]["f1_ci"] is None
+
+
+def test_oracle_interval_is_a_point(shipped_gold, score_records):
+    report = score_records(shipped_gold, oracle(shipped_gold), bootstrap=100).report
+    interval = report.regimes["lenient"].f1_ci
+    assert (interval.low, interval.high) == (1.0, 1.0)
+
+
+def test_different_extractors_get_the_same_resamples(shipped_gold, score_records):
+    """Recompute both systems' intervals from one set of resamples: the bootstrap is paired."""
+    n, seed = 150, 9
+    systems = [_some_errors(shipped_gold), oracle(shipped_gold)[:6]]
+    draws = np.concatenate(list(resample_counts(13, n, seed)))  # 13 gold records in scope
+    for records in systems:
+        scored = score_records(shipped_gold, records, bootstrap=n, seed=seed)
+        tables = scored.tables["strict"]
+        assert tables.units.shape == (13, len(CATEGORIES), 4)
+        sums = draws @ tables.units.sum(axis=1) + tables.fixed().sum(axis=0)
+        low, high = np.percentile(f1_from(sums), [2.5, 97.5])
+        interval = scored.report.regimes["strict"].f1_ci
+        assert (interval.low, interval.high) == pytest.approx((low, high))
+
+
+def test_unaligned_fps_stay_fixed_in_every_resample(mini_gold, score_records):
+    invented = {"type": "meeting", "slots": {"participants": ["Joe Biden"]}}
+    scored = score_records(mini_gold, [invented], bootstrap=50)
+    tables = scored.tables["strict"]
+    assert tables.units[:, :, 2].sum() == 0  # no fp belongs to a gold record
+    assert tables.fixed()[:, 2].sum() == 1
+    assert scored.report.regimes["strict"].f1_ci.high == 0.0
+
+
+# --------------------------------------------------------------------------- approximate randomization
+
+
+def test_compare_systems_with_itself(shipped_gold, score_records):
+    tables = score_records(shipped_gold, _some_errors(shipped_gold)).tables
+    result = compare_systems(tables["strict"], tables["strict"], "strict", shuffles=500, resamples=100)
+    assert result.delta == 0.0
+    assert result.p_value == 1.0
+    assert (result.ci.low, result.ci.high) == (0.0, 0.0)
+
+
+def test_compare_systems_oracle_against_empty(shipped_gold, score_records):
+    good = score_records(shipped_gold, oracle(shipped_gold)).tables["lenient"]
+    empty = score_records(shipped_gold, []).tables["lenient"]
+    result = compare_systems(good, empty, "lenient", shuffles=2000, resamples=100, seed=1)
+    assert (result.f1_a, result.f1_b, result.delta) == (1.0, 0.0, 1.0)
+    # Only swapping all 13 gold records or none is as extreme: 2 / 2**13 of the shuffles.
+    assert result.p_value < 0.01
+    again = compare_systems(good, empty, "lenient", shuffles=2000, resamples=100, seed=1)
+    assert again == result
+    reverse = compare_systems(empty, good, "lenient", shuffles=2000, resamples=100, seed=1)
+    assert reverse.delta == -1.0
+    assert reverse.p_value == result.p_value
+
+
+def test_compare_pairs_unaligned_fps_by_document(mini_gold, score_records):
+    a = score_records(mini_gold, [*oracle(mini_gold), {"type": "meeting", "slots": {"participants": ["Joe Biden"]}}])
+    b = score_records(mini_gold, oracle(mini_gold))
+    result = compare_systems(a.tables["strict"], b.tables["strict"], "strict", shuffles=1000, resamples=50)
+    assert result.f1_a == pytest.approx(2 * 24 / (25 + 24))
+    assert result.f1_b == 1.0
+    assert result.delta == pytest.approx(2 * 24 / 49 - 1)
+    assert 0.0 < result.p_value <= 1.0
+
+
+def test_compare_command(shipped_gold, tmp_path, capsys):
+    good = write_jsonl(tmp_path / "oracle.jsonl", oracle(shipped_gold))
+    empty = write_jsonl(tmp_path / "empty.jsonl", [])
+    assert main(["compare", str(good), str(good), "--json"]) == 0
+    same = json.loads(capsys.readouterr().out)
+    for regime in REGIMES:
+        assert (same[regime]["delta_f1"], same[regime]["p"]) == (0.0, 1.0)
+        assert same[regime]["shuffles"] == 10_000
+    assert main(["compare", str(good), str(empty), "--json"]) == 0
+    different = json.loads(capsys.readouterr().out)
+    for regime in REGIMES:
+        assert different[regime]["delta_f1"] == 1.0
+        assert different[regime]["p"] < 0.01
+    assert different["gold_sha256"] == shipped_gold.sha256
+    assert main(["compare", str(good), str(empty)]) == 0
+    table = capsys.readouterr().out
+    assert "delta F1" in table and "strict" in table and "lenient" in table
+
+
+def test_compare_files_with_itself(shipped_gold, tmp_path):
+    path = write_jsonl(tmp_path / "some.jsonl", _some_errors(shipped_gold))
+    result = json.loads(compare_files(str(path), str(path), shuffles=300, as_json=True))
+    assert (result["strict"]["delta_f1"], result["strict"]["p"]) == (0.0, 1.0)
