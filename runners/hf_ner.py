@@ -67,7 +67,7 @@ class HFNERExtractor(Extractor):
     name: ClassVar[str] = "hf-ner"
     version: ClassVar[str] = "0.1.0"
     default_config: ClassVar[dict[str, Any]] = {"model": "", "aggregation_strategy": "simple", "batch_size": 8}
-    needs: ClassVar[tuple[str, ...]] = ("hf-ner",)
+    needs: ClassVar[tuple[str, ...]] = ("ner",)
 
     def __init__(self, config=None):
         super().__init__(config)
@@ -80,7 +80,7 @@ class HFNERExtractor(Extractor):
                     "--set hf-ner.model=/path/to/model")
         for module in ("torch", "transformers"):
             if importlib.util.find_spec(module) is None:
-                return f"{module} is not installed: pip install 'factbench[hf-ner]'"
+                return f"{module} is not installed: pip install 'factbench[ner]'"
         path = Path(str(self.config["model"])).expanduser()
         if (path.is_absolute() or str(self.config["model"]).startswith(".")) and not path.exists():
             return f"model folder {path} does not exist"
@@ -88,8 +88,8 @@ class HFNERExtractor(Extractor):
 
     def load(self) -> None:
         t0 = time.perf_counter()
-        require("torch", extra="hf-ner")
-        require("transformers", extra="hf-ner")
+        require("torch", extra="ner")
+        require("transformers", extra="ner")
         if not self.config.get("model"):
             from benchmark.errors import BadInput
 
