@@ -50,7 +50,7 @@ def countries() -> tuple[Country, ...]:
 
 
 @functools.lru_cache(maxsize=1)
-def _name_index() -> dict[str, str]:
+def name_index() -> dict[str, str]:
     """Folded name, alias or demonym (and its plural) -> the country's common name."""
     index: dict[str, str] = {}
     for country in countries():
@@ -67,16 +67,16 @@ def _name_index() -> dict[str, str]:
 
 def lookup(text: str) -> str | None:
     """The common name of the country `text` names or qualifies ("Russian" -> "Russia"), else None."""
-    return _name_index().get(fold(text))
+    return name_index().get(fold(text))
 
 
 @functools.lru_cache(maxsize=1)
-def _demonym_index() -> dict[str, str]:
+def demonym_index() -> dict[str, str]:
     return {fold(d): c.name for c in countries() for d in c.demonyms if d}
 
 
 def is_demonym(word: str) -> bool:
-    return fold(word) in _demonym_index()
+    return fold(word) in demonym_index()
 
 
 @functools.lru_cache(maxsize=1)
@@ -87,4 +87,4 @@ def capitals() -> dict[str, str]:
 
 @functools.lru_cache(maxsize=1)
 def max_name_words() -> int:
-    return max(len(key.split()) for key in _name_index())
+    return max(len(key.split()) for key in name_index())

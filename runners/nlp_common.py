@@ -24,7 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from benchmark import geo
 from benchmark.dates import WEEKDAYS, resolve_date, weekday_date
+from benchmark.geo import fold
 from benchmark.types import RECORD_TYPES
 
 # --------------------------------------------------------------------------- sentences
@@ -117,12 +119,6 @@ class CountryMention:
     kind: str  # name | alias | demonym | people | capital
 
 
-def _fold(text: str) -> str:
-    text = text.casefold().replace("’", "'")
-    text = re.sub(r"'s\b", "", text)
-    text = re.sub(r"[^\w\s]", " ", text)
-    text = re.sub(r"\s+", " ", text).strip()
-    return re.sub(r"^the ", "", text)
 
 
 class CountryTable:
@@ -149,7 +145,7 @@ class CountryTable:
                     self._forms.setdefault(form, (row.name, kind))
                     if kind == "demonym" and form[-1] in "ni":
                         self._forms.setdefault(form + "s", (row.name, "people"))
-        self._folded = {_fold(f): v for f, v in self._forms.items()}
+        self._folded = {fold(f): v for f, v in self._forms.items()}
         alternatives = sorted(self._forms, key=len, reverse=True)
         self._regex = (
             re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(a) for a in alternatives) + r")(?![\w-])")
@@ -181,13 +177,13 @@ class CountryTable:
 
     def lookup(self, surface: str, *, capitals: bool = False) -> str | None:
         """The country a name, alias or demonym names ("Ruritanian" -> "Ruritania"), else None."""
-        hit = self._forms.get(surface.strip()) or self._folded.get(_fold(surface))
+        hit = self._forms.get(surface.strip()) or self._folded.get(fold(surface))
         if hit is None or (hit[1] == "capital" and not capitals):
             return None
         return hit[0]
 
     def kind(self, surface: str) -> str | None:
-        hit = self._forms.get(surface.strip()) or self._folded.get(_fold(surface))
+        hit = self._forms.get(surface.strip()) or self._folded.get(fold(surface))
         return hit[1] if hit else None
 
     def capital_of(self, country: str) -> str | None:
@@ -210,20 +206,9 @@ class CountryTable:
 
 @functools.lru_cache(maxsize=1)
 def load_country_table() -> CountryTable:
-    """The world table shipped with factbench (empty when it is missing)."""
-    try:
-        from benchmark import geo
-
-        return CountryTable(CountryRow(c.name, c.iso2, tuple(c.demonyms), tuple(c.aliases), c.capital)
-                            for c in geo.countries())
-    except Exception:
-        pass
-    import benchmark
-
-    path = Path(benchmark.__file__).parent / "data" / "countries.tsv"
-    if path.exists():
-        return CountryTable.from_tsv(path)
-    return CountryTable(())
+    """The world table shipped with factbench."""
+    return CountryTable(CountryRow(c.name, c.iso2, tuple(c.demonyms), tuple(c.aliases), c.capital)
+                        for c in geo.countries())
 
 
 def country_coordinations(text: str, table: CountryTable, *, offset: int = 0) -> list[list[CountryMention]]:

@@ -18,7 +18,9 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
+
+from benchmark import geo
+from benchmark.geo import fold
 
 NAME_TOKEN = r"(?:[A-Z][a-z]*[A-Z]?[a-z]+|[A-Z]\.)(?:-[A-Z]?[a-z]+|['’][A-Z]?[a-z]{2,})*"
 _PARTICLE = r"(?:(?:de|da|di|van|von|der|bin|ibn|al|el|le|la|du|dos|del)\s+|(?:al|el)-)"
@@ -59,51 +61,7 @@ NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "both": 2}
 @functools.lru_cache(maxsize=1)
 def _table() -> tuple[dict[str, str], dict[str, str], frozenset[str]]:
     """(folded name/alias/demonym -> country, folded capital -> country, folded demonyms)."""
-    try:
-        from benchmark import geo
-
-        index = dict(geo._name_index())
-        caps = dict(geo.capitals())
-        demonyms = frozenset(geo._demonym_index())
-        return index, caps, demonyms
-    except Exception:  # pragma: no cover - the loader is missing: read the TSV ourselves
-        return _read_tsv()
-
-
-def _read_tsv() -> tuple[dict[str, str], dict[str, str], frozenset[str]]:
-    import benchmark
-
-    path = Path(benchmark.__file__).with_name("data") / "countries.tsv"
-    index: dict[str, str] = {}
-    caps: dict[str, str] = {}
-    demonyms: set[str] = set()
-    if not path.exists():
-        return index, caps, frozenset()
-    lines = [x.rstrip("\n") for x in path.read_text(encoding="utf-8").splitlines()
-             if x.strip() and not x.startswith("#")]
-    header = lines[0].split("\t")
-    for line in lines[1:]:
-        cells = dict(zip(header, line.split("\t")))
-        name = cells.get("name", "")
-        for form in [name, *cells.get("aliases", "").split("|")]:
-            if form:
-                index.setdefault(fold(form), name)
-        for dem in cells.get("demonyms", "").split("|"):
-            if dem:
-                index.setdefault(fold(dem), name)
-                index.setdefault(fold(dem) + "s", name)
-                demonyms.add(fold(dem))
-        if cells.get("capital"):
-            caps[fold(cells["capital"])] = name
-    return index, caps, frozenset(demonyms)
-
-
-def fold(text: str) -> str:
-    text = text.casefold().replace("’", "'")
-    text = re.sub(r"'s\b", "", text)
-    text = re.sub(r"[^\w\s]", " ", text)
-    text = re.sub(r"\s+", " ", text).strip()
-    return re.sub(r"^the ", "", text)
+    return dict(geo.name_index()), dict(geo.capitals()), frozenset(geo.demonym_index())
 
 
 def _common_prefix(a: str, b: str) -> int:

@@ -168,7 +168,7 @@ def test_availability_without_heavy_imports():
     assert "no token-classification model" in HFNERExtractor().is_available()
     assert [entity_label(x) for x in ("B-PER", "I-LOC", "S-GPE", "E-ORG", "NORP", "LABEL_0", "O")] == [
         "PER", "LOC", "LOC", "ORG", "MISC", None, None]
-    for cls, extra in ((SpacyExtractor, "spacy"), (MiniLMQAExtractor, "minilm"), (HFNERExtractor, "hf-ner")):
+    for cls, extra in ((SpacyExtractor, "spacy"), (MiniLMQAExtractor, "minilm"), (HFNERExtractor, "ner")):
         assert cls.needs == (extra,)
         assert cls.name and cls.version
 
