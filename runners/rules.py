@@ -42,6 +42,8 @@ MEET_VERB = re.compile(
     r"\b(?:held|hold|holds|holding|had|have|has|conducted)\s+(?:(?:a|an|the|their|its)\s+)?"
     r"(?:[\w-]+\s+){0,3}?" + _MEET_NOUN + r"\b"
     r"|\b(?:met|meets|discussed|discuss|discusses|talked|spoke|conferred|negotiated|hosted|hosts|received)\b"
+    r"|\b(?:came|come|comes|coming|got|get|gets)\s+together\b|\b(?:gathered|sat\s+down)\s+(?:in|at|for|with)\b"
+    r"|\b(?:went|go|goes|going)\s+over\b|\b(?:took\s+stock\s+of|exchanged\s+views)\b"
     r"|\bmeet\b(?!\s+(?:the|their|its)\s+(?:demands?|needs?|requirements?|targets?|obligations?))",
     re.I,
 )
@@ -49,12 +51,14 @@ MEET_NOUN = re.compile(
     r"\b(?:talks|summit|meeting|(?:phone|telephone)\s+(?:call|conversation|talks)|telephone\s+conversation|"
     r"negotiations|videoconference|video\s+conference)\b", re.I)
 _DOC = (r"(?:(?:joint|trilateral|bilateral|tripartite|final|peace|ceasefire)\s+)*(?:statement|declaration|"
-        r"agreement|deal|accord|treaty|memorandum|protocol|communiqu[eé]|pact|roadmap)s?")
+        r"agreement|deal|accord|treaty|memorandum|protocol|communiqu[eé]|pact|roadmap|document)s?")
 SIGN = re.compile(
     r"\b(?:signed|sign|signs|signing|inked|adopted|adopt|put\s+their\s+names\s+to|put\s+their\s+signatures\s+to|"
     r"concluded|initialed|initialled)\s+(?:[\w-]+\s+){0,5}?" + _DOC + r"\b"
     r"|\b" + _DOC + r"\b(?:\s+[\w-]+){0,6}?\s+(?:was|were|had\s+been|has\s+been|is)\s+(?:signed|adopted|inked)\b"
-    r"|\bsigning\s+of\s+(?:the\s+|a\s+)?" + _DOC + r"\b",
+    r"|\bsigning\s+of\s+(?:the\s+|a\s+)?" + _DOC + r"\b"
+    # "a document signed on DATE by A, B and C" (a reduced relative clause)
+    r"|\b" + _DOC + r"\s+(?:jointly\s+)?signed\s+(?=(?:on|by|in|at|last|earlier)\b)",
     re.I,
 )
 DOC_NOUN = re.compile(r"\b" + _DOC + r"\b", re.I)
@@ -67,18 +71,22 @@ _CEASE_CUE = re.compile(
 )
 CONFLICT_NOUN = re.compile(
     r"(?<!prisoners of )(?<!prisoner of )\b(?:clashes|clash|conflict|war|fighting|hostilities|military\s+action|"
-    r"battles|skirmishes|confrontation|"
+    r"battles|skirmishes|confrontation|feud|quarrel|standoff|stand-off|insurgency|"
+    # a dispute is a conflict when it is over a named place or territorial, not a trade or legal dispute
+    r"(?:territorial|border)\s+dispute|dispute(?=\s+(?:over|between)\s+(?:the\s+)?[A-Z])|"
     r"military\s+operations?|offensive|violence)\b", re.I)
 CONFLICT_VERB = re.compile(
     r"\b(?:erupted|erupt|erupts|broke\s+out|break\s+out|breaks\s+out|resumed|resume|resumes|exploded|explode|"
-    r"broken\s+out|flared(?:\s+up)?|reignited|re-erupted|escalated|boiled\s+over|began|begun|started|clashed|fought|"
+    r"broken\s+out|flared(?:\s+up)?|reignited|re-erupted|reopened|escalated|boiled\s+over|began|begun|started|clashed|"
+    r"fought|(?:dates|date|dating|dated|goes|go|going|traces|trace|tracing)\s+back|"
     r"raged|waged|(?:turned|developed|grew|spiralled|spiraled|escalated|descended)\s+into)\b", re.I)
 DEPLOY_VERB = re.compile(
     r"\b(?:deployed|deploy|deploys|deploying|deployment|stationed|station|took\s+up\s+positions|"
-    r"take\s+up\s+positions|taking\s+up\s+positions|dispatched|moved\s+into|were\s+sent|was\s+sent|"
+    r"take\s+up\s+positions|taking\s+up\s+positions|dispatched|moved\s+into|were\s+sent|was\s+sent|sent|sends|"
     r"been\s+sent|arrived|arrive|entered)\b", re.I)
 FORCE = re.compile(
-    r"\b(?:(?P<adj>[A-Z][a-z]+(?:-[A-Z][a-z]+)?)(?P<poss>['’]s)?\s+)?(?P<force>[Pp]eacekeepers|[Pp]eacemakers|"
+    r"\b(?:(?P<adj>[A-Z][a-z]+(?:-[A-Z][a-z]+)?)(?P<poss>['’]s)?\s+(?:[a-z]+\s+and\s+)?)?"  # "Xian monitors and ..."
+    r"(?P<force>[Pp]eacekeepers|[Pp]eacemakers|"
     r"[Pp]eace-keepers|[Pp]eacekeeping\s+(?:contingent|forces?|troops|mission|units?)|[Mm]ilitary\s+observers|"
     r"[Tt]roops|[Ss]oldiers|[Ss]ervicemen|[Bb]order\s+guards|[Cc]ontingent)\b(?:\s+from\s+(?P<from>[A-Z][a-z]+))?")
 BODY = re.compile(
@@ -95,7 +103,11 @@ _PURPOSE = re.compile(r"\b(?:to|will|would|should|shall|must)\s+(?!be\b|have\b|m
 _ESTABLISH = re.compile(r"\b(?:establish\w*|set\s+up|setting\s+up|creat\w+|form(?:ed|ing)?|launch\w*)\b", re.I)
 _INITIATOR = re.compile(
     r"\b(?:initiated\s+by|at\s+the\s+initiative\s+of|on\s+the\s+initiative\s+of|at\s+the\s+invitation\s+of|"
-    r"at\s+the\s+request\s+of|requested\s+by|convened\s+by|proposed\s+by)\s+$", re.I)
+    r"at\s+the\s+request\s+of|requested\s+by|convened\s+by|proposed\s+by|called\s+by|organi[sz]ed\s+by)\s+$", re.I)
+# "a summit that he had initiated" / "talks which the X leader proposed": a relative clause names the initiator
+_INITIATOR_REL = re.compile(
+    r"\s*(?:that|which)\s+(?P<who>.{1,40}?)\s+(?:had\s+|has\s+)?(?:initiated|called|convened|proposed|requested|"
+    r"organi[sz]ed)\b", re.I)
 _GROUP_SUBJECT = re.compile(
     r"\b(?:they|both\s+leaders|both\s+sides|the\s+(?:two|three|four|both)\s+(?:leaders|presidents|heads\s+of\s+state|"
     r"sides|parties|men)|the\s+(?:two|three|four)\b(?!\s+(?:countries|states|nations|days|weeks|months|years))"
@@ -106,13 +118,15 @@ _DURATION = re.compile(
     r"\b(?P<n>\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|half|an?)[- ]"
     r"(?P<u>hour|minute)(?:s)?(?:-long)?\b|\bhour-long\b", re.I)
 _FEATURE = r"(?:corridor|line|border|frontier|front\s+line|frontline|zone|buffer\s+zone|crossing|checkpoint)"
-PLACE = (r"(?:[A-Z][\w’'-]*(?:\s+(?:of\s+)?[A-Z][\w’'-]*)*(?:\s+" + _FEATURE + r")?"
+# a capitalized name may end in a lower-case geographic head ("the Sorel valley", "the Tarn pass")
+_GEO_HEAD = r"(?:valley|pass|river|gorge|strait|peninsula|basin|plateau|mountains|hills|islands?|lake|bay|gulf)"
+PLACE = (r"(?:[A-Z][\w’'-]*(?:\s+(?:of\s+)?[A-Z][\w’'-]*)*(?:\s+(?:" + _FEATURE + "|" + _GEO_HEAD + r"))?"
          r"|(?:[a-z][\w-]*\s+){0,2}" + _FEATURE + r"(?:\s+of\s+(?:contact|control|separation))?)")
 _AREA = r"(?:region|area|enclave|territory|republic|province|city|capital|town|village|district|zone|country)"
 _AREA_COREF = re.compile(r"^(?:the\s+)?(?:[a-z-]+\s+)?(?:enclave|region|territory|republic|area)\b", re.I)
 _MONTHS = frozenset([
     "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-    "november", "december"
+    "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec"
 ])
 _WEEKDAYS = frozenset(["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"])
 _PLACE_STOP = {"the", "a", "an", "this", "that", "his", "her", "their", "its", "particular", "general",
@@ -148,6 +162,7 @@ class Trigger:
     group: bool = False  # subject is "they" / "the two leaders"
     initiator: Person | None = None
     event: Any = None
+    anaphoric: bool = False  # "It broke out in ...", "They were deployed to ...": the subject is in the sentence before
 
 
 @dataclass
@@ -286,9 +301,22 @@ class Reader:
             a = min(nouns[0].start(), verbs[0].start()) if verbs else dated[0].start()
             b = max(nouns[0].end(), verbs[0].end()) if verbs else dated[0].end()
             out.append(Trigger("conflict", base + a, base + b, s))
+        elif verbs and re.search(r"\b(?:forces|troops|armies|soldiers|militaries|fighters)\s+(?:\w+\s+)?"
+                                 r"(?:clashed|fought|battled)\b", text):
+            v = verbs[0]  # "Xian and Yian troops clashed near Z on DATE": the verb is the event
+            out.append(Trigger("conflict", base + v.start(), base + v.end(), s))
+        elif verbs and re.match(r"\s*(?:It|This|That)\s+(?:[a-z]+\s+){0,2}$", text[: verbs[0].start()]):
+            prev = self._previous(s)
+            if prev is not None and CONFLICT_NOUN.search(prev.text):  # "It broke out in ..." about "the dispute"
+                v = verbs[0]
+                out.append(Trigger("conflict", base + v.start(), base + v.end(), s, anaphoric=True))
         m = DEPLOY_VERB.search(text)
         if m and FORCE.search(text):
             out.append(Trigger("deployment", base + m.start(), base + m.end(), s))
+        elif m and re.match(r"\s*(?:They|These|Those)\s+(?:[a-z]+\s+){0,2}$", text[: m.start()]):
+            prev = self._previous(s)
+            if prev is not None and FORCE.search(prev.text):  # "They were deployed to ..." about the force
+                out.append(Trigger("deployment", base + m.start(), base + m.end(), s, anaphoric=True))
         m = BODY.search(text)
         if m and (_CHAIR_CUE.search(text) or _ESTABLISH.search(text) or _FOCUS_CUE.search(text)):
             out.append(Trigger("body", base + m.start(), base + m.end(), s))
@@ -302,6 +330,13 @@ class Reader:
                 continue
             merged.append(t)
         return merged
+
+    def _previous(self, s: Sentence) -> Sentence | None:
+        """The sentence before `s` in the same paragraph."""
+        if s.index == 0:
+            return None
+        prev = self.layout.sentences[s.index - 1]
+        return prev if prev.para == s.para and not prev.heading else None
 
     # -- attaching dates and people to triggers ------------------------------------------------
     def _accepts(self, t: Trigger, d: DateMention) -> bool:
@@ -376,7 +411,12 @@ class Reader:
         def is_verb(t: Trigger) -> bool:
             return t.type in ("meeting", "agreement") and t.verb
 
+        # "talks that X had requested": X is named as the initiator, not (by this mention) as a participant
+        clauses = [(c.start("who"), c.end("who")) for c in
+                   (_INITIATOR_REL.match(self.text, t.end, s.end) for t in triggers if t.type == "meeting") if c]
         for m in self.people.mentions(s.start, s.end):
+            if any(a <= m.start and m.end <= b for a, b in clauses):
+                continue
             lead = self.text[max(s.start, m.start - 40): m.start]
             before = sorted((t for t in triggers if t.end <= m.start), key=lambda t: t.end)
             if _INITIATOR.search(lead) or re.match(r"['’]s\s+(?:initiative|invitation|request)\b",
@@ -386,10 +426,12 @@ class Reader:
                     meeting.initiator = m.persons[0]
                     continue
             after = [t for t in triggers if t.start >= m.end]
-            target = None
+            # a merged trigger ("hosted B in C for talks") contains its object: B takes part
+            target = next((t for t in triggers if t.start < m.start and m.end <= t.end
+                           and t.type in ("meeting", "agreement")), None)
             tied = bool(before) and bool(re.search(r"\b(?:with|between|by)\s+(?:[\w'’-]+\s+){0,4}$",
                                                    self.text[before[-1].end : m.start]))
-            if after and is_verb(after[0]) and not tied:
+            if target is None and after and is_verb(after[0]) and not tied:
                 between = self.text[m.end : after[0].start]
                 if not re.search(r"[;:]|\b(?:which|who|whom|after|before|when|while|because|said|says)\b", between):
                     target = after[0]
@@ -397,10 +439,32 @@ class Reader:
                 target = before[-1]
             if target is not None:
                 target.persons.extend(p for p in m.persons if p not in target.persons)
+        self._relative_initiators(s, triggers)
         for i, t in enumerate(triggers):
             if is_verb(t) and not t.persons:
                 zone = self.text[triggers[i - 1].end if i else s.start : t.start]
                 t.group = bool(_GROUP_SUBJECT.search(zone))
+
+    def _relative_initiators(self, s: Sentence, triggers: list[Trigger]) -> None:
+        """"a summit that he had initiated", "talks which the X leader called": the clause's subject."""
+        for t in triggers:
+            if t.type != "meeting" or t.initiator is not None:
+                continue
+            m = _INITIATOR_REL.match(self.text, t.end, s.end)
+            if not m:
+                continue
+            a, b = m.start("who"), m.end("who")
+            who = m.group("who").strip()
+            person = None
+            if re.fullmatch(r"(?i:he|she)", who):
+                # a pronoun: the person the sentence is about, its first named subject
+                subject = [x for x in self.people.mentions(s.start, t.start) if len(x.persons) == 1]
+                person = subject[0].persons[0] if subject else None
+            else:
+                inside = [x for x in self.people.mentions(a, b) if len(x.persons) == 1]
+                person = inside[0].persons[0] if inside else None
+            if person is not None:
+                t.initiator = person
 
     # -- the events -----------------------------------------------------------------------------
     def read(self) -> list[dict[str, Any]]:
@@ -527,9 +591,11 @@ class Reader:
 
     # agreements --------------------------------------------------------------------------------
     def _linked_meeting(self, t: Trigger, meetings: list[Event]) -> Event | None:
-        same = [x for x in self.triggers if x.sentence is t.sentence and x.type == "meeting" and x.event is not None]
+        date = _first_date(t.dates)
+        same = [x for x in self.triggers if x.sentence is t.sentence and x.type == "meeting" and x.event is not None
+                and (not date or x.event.values.get("date") in (None, date))]
         if same:
-            return same[0].event
+            return same[0].event  # a meeting of another date in the same sentence is another event
         before = [e for e in meetings if e.last < t.start and t.sentence.para - e.para <= 1]
         if t.group or not t.persons:
             return max(before, key=lambda e: e.last) if before else None
@@ -642,7 +708,7 @@ class Reader:
         chunk = re.split(r"[;.(]|,(?!\s*[A-Z])|\b(?:which|that|who|to\s+(?!the\b)|and\s+(?:will|should|would|is|"
                          r"was|to))\b", chunk)[0].strip()
         chunk = re.sub(r"^(?:the|a|an)\s+", "", chunk)
-        m = re.match(r"(?P<role>[a-z][a-z -]*?)s?\s+of\s+(?P<who>.+)$", chunk)
+        m = re.match(r"(?P<role>[a-z][a-z -]*?)s?\s+(?:of|from)\s+(?P<who>.+)$", chunk)
         m2 = re.match(r"(?P<who>(?:[A-Z][a-z]+(?:-[A-Z][a-z]+)?\s*,\s*)*[A-Z][a-z]+(?:-[A-Z][a-z]+)?"
                       r"(?:,?\s+and\s+[A-Z][a-z]+(?:-[A-Z][a-z]+)?)?)\s+(?P<role>[a-zA-Z][a-zA-Z -]*?)s?$", chunk)
         if m:
@@ -742,6 +808,16 @@ class Reader:
                     if country and country not in parties:
                         parties.append(country)
             if not parties:
+                # "set A against B", "Xian and Yian forces clashed"
+                for m in re.finditer(r"\b([A-Z][\w-]+)\s+against\s+([A-Z][\w-]+)\b"
+                                     r"|\b([A-Z][\w-]+)\s+and\s+([A-Z][\w-]+)\s+(?:forces|troops|armies|soldiers|"
+                                     r"militaries|units|fighters)\b", s.text):
+                    words = [w for w in m.groups() if w]
+                    found = [self.countries.resolve(w, adjective=True) for w in words]
+                    if all(found):
+                        parties = [c for c in dict.fromkeys(found) if c]
+                        break
+            if not parties:
                 subject = self.text[s.start : t.start]
                 m = re.search(r"\b([A-Z][\w-]+)\s+and\s+([A-Z][\w-]+)\s*$", subject)
                 if m and all(self.countries.is_country(x) for x in m.groups()):
@@ -750,6 +826,9 @@ class Reader:
             place, _ = self.place_after(t.start, s.end,
                                         r"in|over|for\s+control\s+over|for\s+control\s+of|around|across|near|on",
                                         skip=set(parties))
+            prev_s = self._previous(s) if t.anaphoric else None
+            if place is None and prev_s is not None:  # "It broke out ...": the place of the sentence before
+                place, _ = self.place_after(prev_s.start, prev_s.end, r"over|in", skip=set(parties))
             if place is None and self.area_coref(s.start, s.end, r"[Tt]he"):
                 prev = next((x.values.get("location") for x in reversed(events) if x.values.get("location")), None)
                 place = prev or self._salient_place()
@@ -789,6 +868,13 @@ class Reader:
         for t in (x for x in self.triggers if x.type == "deployment"):
             s = t.sentence
             forces = [m for m in FORCE.finditer(s.text)]
+            if not forces and t.anaphoric and events:  # "They were deployed to ...": the force of the sentence before
+                target = events[-1]
+                target.add_evidence(s)
+                for place in self._deploy_places(t, s):
+                    if place not in target.places:
+                        target.places.append(place)
+                continue
             if not forces:
                 continue
             f = min(forces, key=lambda m: abs(s.start + m.start() - t.start))
@@ -800,10 +886,12 @@ class Reader:
             if country is None and f.group("from"):
                 country = self.countries.resolve(f.group("from"))
             if country is None:
-                m = re.search(r"\b([A-Z][a-z]+)\s+(?:has\s+|had\s+)?(?:deployed|sent|dispatched|stationed)\b", s.text)
+                m = re.search(r"\b([A-Z][a-z]+)\s+(?:has\s+|had\s+|have\s+)?(?:then\s+|also\s+|later\s+|soon\s+|"
+                              r"quickly\s+|[a-z]+ly\s+)?(?:deployed|sent|dispatched|stationed)\b", s.text)
                 if m and self.countries.is_country(m.group(1)):
                     country = self.countries.resolve(m.group(1)) or m.group(1)
-            target = next((e for e in events if e.values.get("kind") == kind and
+            generic = kind in ("contingent", "troops", "forces")  # "the X contingent": the force already named
+            target = next((e for e in reversed(events) if (generic or e.values.get("kind") == kind) and
                            (country is None or e.values.get("country") in (None, country))), None)
             if target is None:
                 target = Event("deployment")
@@ -819,6 +907,8 @@ class Reader:
 
     def _deploy_places(self, t: Trigger, s: Sentence) -> list[str]:
         chunk = self.text[t.end : s.end]
+        # an appositive about a place ("the corridor, the road linking A to B, and ...") names no deployment place
+        chunk = re.sub(r",\s+(?:the|a|an)\s+[a-z][^,;.]*?,", ",", chunk)
         chunk = re.split(r",\s*(?:which|where|who|that|while|and\s+(?!(?:to|along|in|into|at|across|on)\b))|[;.:]"
                          r"|,(?!\s*(?:and\s+)?(?:to|along|in|into|at|across|on|near)\b)", chunk)[0]
         places: list[str] = []
@@ -839,7 +929,7 @@ class RulesExtractor(Extractor):
     """Rule-based extraction: date grammar, title cues, trigger patterns, in-document coreference."""
 
     name = "rules"
-    version = "1.0.0"
+    version = "1.1.0"
     default_config: dict[str, Any] = {}
     needs = ()
 

@@ -125,6 +125,13 @@ class Countries:
             return self._surface(self.index[fold(best)]) if fold(best) in self.index else best
         if self.is_country(word):
             return word
+        if adjective:  # a nationality word the table lacks, of a country it knows ("Xanian" -> "Xan", "Xania")
+            for suffix in ("ian", "ean", "an", "n", "ese", "ish", "i"):
+                stem = word[: -len(suffix)] if word.endswith(suffix) else ""
+                for cand in (stem, stem + "a", stem + "ia") if len(stem) >= 3 else ():
+                    folded_cand = fold(cand)
+                    if folded_cand in self.index and folded_cand not in self.demonyms:
+                        return self._surface(self.index[folded_cand])
         if adjective and re.search(r"ian$", word) and len(word) > 5:
             return word[:-1]
         return None

@@ -13,7 +13,9 @@ Dates: every day-precision date moves by the variant's number of weeks (weekdays
 true); the shift is chosen so that every dated event of the article (September 27, 2020 to
 February 17, 2021) moves by the same number of calendar years D, and month- and year-only
 values (February 1988, 1992-1994) move by exactly D years. cf1: +57 weeks, D = +1;
-cf2: -45 weeks, D = -1. See `benchmark.perturb` for the full rule.
+cf2: -45 weeks, D = -1;
+cf3 (a held-out variant, made without looking at any extractor): -100 weeks, D = -2.
+See `benchmark.perturb` for the full rule.
 
 The output depends only on the original seed and gold files and the maps: running the
 script twice gives the same bytes. The hand-written paraphrase (tass-2021-02-17-para1) is
@@ -104,6 +106,40 @@ VARIANTS: dict[str, dict] = {
             "Soviet": "Aldane",
             "four-hour": "three-hour",
             "seven": "nine",
+        },
+    },
+    "tass-2021-02-17-cf3": {
+        "text_file": "tass_2021-02-17_cf3.txt",
+        "weeks": -100,
+        "durations": {"PT4H": "PT5H"},
+        "keep": ["contact-line"],
+        "names": {
+            "Vladimir Putin": "Corvin Haldask",
+            "Putin": "Haldask",
+            "Nikol Pashinyan": "Emil Sarrowyn",
+            "Pashinyan": "Sarrowyn",
+            "Ilham Aliyev": "Tavish Oremund",
+            "Aliyev": "Oremund",
+            "Russian Federation": "Brevonian Union",
+            "Russia": "Brevonia",
+            "Russian": "Brevonian",
+            "Russians": "Brevonians",
+            "Moscow": "Altmarch",
+            "Kremlin": "Amber Hall",
+            "Armenia": "Quellaria",
+            "Armenian": "Quellarian",
+            "Armenians": "Quellarians",
+            "Azerbaijan": "Zemrath",
+            "Azerbaijani": "Zemrathi",
+            "Azerbaijanis": "Zemrathis",
+            "Baku": "Durnholt",
+            "Nagorno-Karabakh": "Hal-Skarvel",
+            "Nagorno Karabakh": "Hal Skarvel",
+            "Karabakh": "Skarvel",
+            "Lachin": "Tirrane",
+            "Soviet": "Osmarian",
+            "four-hour": "five-hour",
+            "seven": "six",
         },
     },
 }

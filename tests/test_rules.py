@@ -332,3 +332,93 @@ def test_hand_written_paraphrase_gives_the_articles_records():
     article = canon(run(ARTICLE.read_text(encoding="utf-8"), ARTICLE_PUBLISHED))
     paraphrase = canon(run(PARAPHRASE, ARTICLE_PUBLISHED))
     assert paraphrase == article
+
+
+# --------------------------------------------------------------------------- held-out patterns (invented sentences)
+
+
+def _slots(records: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    return [{k: v for k, v in r["slots"].items() if k not in ("name", "description")}
+            for r in records if r["type"] == kind]
+
+
+def test_month_abbreviation_is_never_a_place():
+    text = "Clashes between Peru and Chile erupted on Sept. 3, 2019, with heavy battles in Tarsk."
+    assert _slots(run(text, "2019-10-01"), "conflict_event") == [
+        {"date": "2019-09-03", "parties": ["Peru", "Chile"], "location": "Tarsk"}]
+
+
+def test_a_signing_takes_no_place_from_a_meeting_of_another_date_in_its_sentence():
+    text = ("Peruvian President Ana Bell and Chilean President Rui Costa met in Quito on Monday. The two leaders "
+            "went over a pact that was signed by the leaders of Peru and Chile on March 3, 2019, and deals reached at "
+            "a summit held in Lima on May 5, 2019, officials said.")
+    agreements = _slots(run(text, "2019-09-04"), "agreement")
+    assert agreements == [{"date": "2019-03-03", "signatories": ["Ana Bell", "Rui Costa"]}]
+
+
+def test_initiator_from_a_relative_clause_and_gathering_verbs():
+    text = ("Peruvian President Ana Bell and Chilean President Rui Costa came together in Lima on May 5, 2019 for a "
+            "summit that the Chilean president had convened. On June 2, 2019, Bell hosted Costa in Cusco for talks "
+            "that she had initiated.")
+    meetings = _slots(run(text, "2019-09-04"), "meeting")
+    assert meetings == [
+        {"date": "2019-05-05", "participants": ["Ana Bell", "Rui Costa"], "location": "Lima", "initiator": "Rui Costa"},
+        {"date": "2019-06-02", "participants": ["Ana Bell", "Rui Costa"], "location": "Cusco",
+         "initiator": "Ana Bell"}]
+
+
+def test_document_signed_on_a_date_by_appositive_signatories():
+    text = ("It was ended by a document signed on June 1, 2019 by two men: Ana Bell, the president of Peru; "
+            "and Rui Costa, Chile's president.")
+    records = run(text, "2019-09-04")
+    assert _slots(records, "agreement") == [{"date": "2019-06-01", "signatories": ["Ana Bell", "Rui Costa"]}]
+    assert sorted(r["slots"]["office"] for r in records if r["type"] == "office_holder") == [
+        "President of Chile", "President of Peru"]
+
+
+def test_dispute_that_broke_out_and_set_one_country_against_another():
+    text = ("The dispute over the Cenepa valley is old. It broke out in July 1941 and has set Peru against Chile "
+            "ever since.")
+    assert _slots(run(text, "2019-09-04"), "conflict_event") == [
+        {"date": "1941-07", "parties": ["Peru", "Chile"], "location": "Cenepa valley"}]
+
+
+def test_conflict_dating_back_to_a_month():
+    text = "The conflict between Peru and Chile over the Tarn valley dates back to March 1981."
+    assert _slots(run(text, "2019-09-04"), "conflict_event") == [
+        {"date": "1981-03", "parties": ["Peru", "Chile"], "location": "Tarn valley"}]
+
+
+def test_troops_of_two_nationalities_clashed():
+    text = "Peruvian and Ecuadorian troops clashed near Tiwinza on Sept. 3 last year."
+    assert _slots(run(text, "2019-09-04"), "conflict_event") == [
+        {"date": "2018-09-03", "parties": ["Peru", "Ecuador"], "location": "Tiwinza"}]
+
+
+def test_deployment_across_sentences_they_and_the_contingent():
+    text = ("Chile then sent peacekeepers. They were deployed to the Tarn pass, the only road into the valley, and "
+            "along the border line. The situation calmed after the Chilean contingent arrived in Tiwinza.")
+    assert _slots(run(text, "2019-09-04"), "deployment") == [
+        {"force": "peacekeepers", "country": "Chile", "locations": ["Tarn pass", "border line", "Tiwinza"]}]
+
+
+def test_coordinated_force_keeps_its_nationality():
+    text = "Some 800 Kenyan monitors and peacekeepers were deployed to the Tarn pass."
+    assert _slots(run(text, "2019-09-04"), "deployment") == [
+        {"force": "peacekeepers", "country": "Kenya", "locations": ["Tarn pass"]}]
+
+
+def test_chairs_from_a_list_of_countries():
+    text = ("On May 5, 2019, the presidents signed a joint statement setting up a commission, co-chaired by deputy "
+            "foreign ministers from Peru and Chile, which will focus on trade.")
+    assert _slots(run(text, "2019-09-04"), "body") == [
+        {"chairs": ["deputy foreign minister of Peru", "deputy foreign minister of Chile"],
+         "established": "2019-05-05", "focus": ["trade"]}]
+
+
+def test_trade_dispute_is_no_conflict_and_a_requester_is_no_participant():
+    text = ("Kenyan President Jane Otieno said the tariff dispute dates back to 2019. Delegations came together in "
+            "Geneva on May 3, 2022 for talks that Otieno had requested.")
+    records = run(text, "2022-05-12")
+    assert _slots(records, "conflict_event") == []
+    assert _slots(records, "meeting") == [{"date": "2022-05-03", "location": "Geneva", "initiator": "Jane Otieno"}]
