@@ -23,8 +23,8 @@ def _cmd_validate_gold(args: argparse.Namespace) -> int:
 
     path = Path(args.path) if args.path else default_gold_dir()
     problems = validate_gold(path)
-    for problem in problems:
-        print(problem, file=sys.stderr)
+    for problem in problems:  # one line each, whatever characters a path or value holds
+        print(" ".join(str(problem).split()), file=sys.stderr)
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         return 2
@@ -39,13 +39,36 @@ def _load_scope(gold_path: str | None, documents: str):
     return gold, gold.scope(documents)
 
 
+MAX_WARNINGS = 20
+
+
+def _print_warnings(warnings: list) -> None:
+    """Each warning as one line on stderr (the first MAX_WARNINGS, then a count of the rest)."""
+    for problem in warnings[:MAX_WARNINGS]:
+        print(f"factbench: warning: {' '.join(str(problem).split())}", file=sys.stderr)
+    if len(warnings) > MAX_WARNINGS:
+        print(f"factbench: warning: {len(warnings) - MAX_WARNINGS} more warnings not shown", file=sys.stderr)
+
+
+def _check_numbers(args: argparse.Namespace) -> None:
+    from benchmark.errors import BadInput
+
+    if not 0 <= getattr(args, "seed", 0) < 2**32:
+        raise BadInput(f"--seed {args.seed}: expected 0 <= seed < 2**32", code="BAD_ARGUMENT")
+    if not 0 <= getattr(args, "bootstrap", 0) <= 100_000:
+        raise BadInput(f"--bootstrap {args.bootstrap}: expected 0 to 100000 resamples", code="BAD_ARGUMENT")
+
+
 def _cmd_score(args: argparse.Namespace) -> int:
     from benchmark.predictions import read_predictions
     from benchmark.reports import score_json, score_table
     from benchmark.scoring import score
 
+    _check_numbers(args)
     gold, scope = _load_scope(args.gold, args.documents)
-    predictions = read_predictions(args.pred, gold.documents)
+    warnings: list = []
+    predictions = read_predictions(args.pred, gold.documents, warnings)
+    _print_warnings(warnings)
     report = score(gold, predictions, scope, bootstrap=args.bootstrap, seed=args.seed).report
     print(score_json(report) if args.json else score_table(report))
     if args.facts:
@@ -58,6 +81,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
 def _cmd_compare(args: argparse.Namespace) -> int:
     from benchmark.compare import compare_files
 
+    _check_numbers(args)
     print(compare_files(args.a, args.b, gold_path=args.gold, documents=args.documents, seed=args.seed,
                         as_json=args.json))
     return 0
@@ -99,8 +123,18 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return report_command(args)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad argument is one line (`factbench: BAD_ARGUMENT: ...`) and exit status 2."""
+
+    def error(self, message: str):
+        command = self.prog.removeprefix("factbench").strip()
+        hint = f"factbench {command} --help" if command else "factbench --help"
+        print(f"factbench: BAD_ARGUMENT: {' '.join(message.split())} (see {hint})", file=sys.stderr)
+        raise SystemExit(2)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="factbench", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="factbench", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"factbench {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -186,14 +220,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args) or 0)
     except FactbenchError as exc:
-        message = " ".join(str(exc).split())
-        print(f"factbench: {message}", file=sys.stderr)
+        print(f"factbench: {exc.line()}", file=sys.stderr)
         return exc.exit_status
     except KeyboardInterrupt:
         print("factbench: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # a path given that is not what it should be, a full disk, no permission
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"factbench: {where}IO_ERROR: {' '.join((exc.strerror or str(exc)).split())}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # a bug: one line, never a traceback (FACTBENCH_DEBUG=1 shows it)
+        import os
+
+        if os.environ.get("FACTBENCH_DEBUG"):
+            raise
+        text = " ".join(str(exc).split())[:300]
+        print(f"factbench: INTERNAL_ERROR: {type(exc).__name__}: {text} (a bug: please report it; "
+              "FACTBENCH_DEBUG=1 shows the traceback)", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

@@ -32,6 +32,15 @@ CODES: dict[str, tuple[str, str]] = {
     "DUPLICATE_VALUE": ("error", "a gold slot lists the same value twice"),
     "SCHEMA_VERSION": ("error", "an unsupported gold schema version"),
     "TEXT_HASH_MISMATCH": ("error", "a document's text does not match its recorded sha256"),
+    "NESTED_TOO_DEEP": ("error", "a JSON value is nested deeper than the nesting limit"),
+    "NUMBER_TOO_LARGE": ("error", "an integer has more digits than Python converts"),
+    "IGNORED_FIELD": ("warning", "an optional field (evidence, confidence) has an unusable value: ignored"),
+    "BAD_ARGUMENT": ("error", "a command-line argument is missing or invalid"),
+    "UNKNOWN_EXTRACTOR": ("error", "no extractor (or preset) has that name"),
+    "IO_ERROR": ("error", "a file or folder cannot be read or written (permissions, not a folder, disk full)"),
+    "MISSING_DEPENDENCY": ("error", "an extractor needs a package that is not installed (the pip line is named)"),
+    "EXTRACTOR_FAILED": ("error", "an extractor crashed, hung, blew its memory limit or returned garbage: exit 1"),
+    "INTERNAL_ERROR": ("error", "a bug in factbench: reported in one line, exit status 3"),
 }
 
 
@@ -39,15 +48,26 @@ class FactbenchError(Exception):
     """Base of every error the CLI reports as one line."""
 
     exit_status = 2
+    code: str | None = None
+
+    def line(self) -> str:
+        """The one line the CLI prints (after `factbench: `): where, code, message."""
+        text = " ".join(str(self).split())
+        if self.code and not isinstance(self, BadInput):
+            text = f"{self.code}: {text}"
+        return text
 
 
 class BadInput(FactbenchError):
-    """A file or argument a user gave is wrong. Exit status 2."""
+    """A file or argument a user gave is wrong. Exit status 2.
+
+    Without a code, the problem is an argument (`BAD_ARGUMENT`).
+    """
 
     def __init__(self, message: str, code: str | None = None, where: str | None = None):
-        self.code = code
+        self.code = code or "BAD_ARGUMENT"
         self.where = where
-        parts = [p for p in (where, code, message) if p]
+        parts = [p for p in (where, self.code, message) if p]
         super().__init__(": ".join(parts))
 
 
@@ -62,12 +82,18 @@ class PredictionsError(BadInput):
 class UnknownExtractor(BadInput):
     """No extractor has that name."""
 
+    def __init__(self, message: str, code: str | None = "UNKNOWN_EXTRACTOR", where: str | None = None):
+        super().__init__(message, code=code, where=where)
+
 
 class MissingDependency(FactbenchError):
     """An extractor needs a package that is not installed; the message holds the pip line."""
+
+    code = "MISSING_DEPENDENCY"
 
 
 class ExtractorFailed(FactbenchError):
     """An extractor crashed, hung or returned garbage. Exit status 1."""
 
     exit_status = 1
+    code = "EXTRACTOR_FAILED"

@@ -36,6 +36,9 @@ from benchmark.values import NormalizationError, Normalizer
 
 SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 MAX_GOLD_BYTES = 20_000_000
+MAX_GOLD_RECORDS = 10_000  # records of one gold document
+MAX_GOLD_VALUE_CHARS = 500  # a canonical value, alias or literal: longer ones could never match a prediction
+MAX_GOLD_DEPTH = 64
 
 
 def data_dir(kind: str) -> Path:
@@ -110,12 +113,18 @@ def _parse_document(raw: Any, path: Path, problems: _Problems, seeds: Path) -> t
         return None
     recorded = raw.get("text_sha256")
     digest = hashlib.sha256(data).hexdigest()
-    if recorded is not None and recorded != digest:
+    if recorded is not None and not isinstance(recorded, str):
+        problems.add("BAD_FIELD", f"text_sha256 {recorded!r} is not a hex string")
+    elif recorded is not None and recorded != digest:
         problems.add("TEXT_HASH_MISMATCH", f"seeds/{text_file} has sha256 {digest[:12]}…, gold says {recorded[:12]}…")
     published = raw.get("published")
     if published is not None and not (isinstance(published, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", published)):
         problems.add("BAD_FIELD", f"published {published!r} is not YYYY-MM-DD")
         published = None
+    for key in ("source", "variant_of", "perturbation"):
+        if raw.get(key) is not None and not isinstance(raw.get(key), str):
+            problems.add("BAD_FIELD", f"{key} {str(raw.get(key))[:60]!r} must be a string or null")
+            return None
     document = Document(doc_id, text, published, raw.get("source"), raw.get("variant_of"), raw.get("perturbation"))
     return document, text_file, digest
 
@@ -144,9 +153,18 @@ def _parse_entities(raw: Any, problems: _Problems) -> dict[str, Entity]:
         if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
             problems.add("BAD_FIELD", f"entity {eid}: aliases must be a list of strings")
             aliases = []
-        if etype == OFFICE and not item.get("role"):
+        too_long = [a for a in (canonical, *aliases) if len(a) > MAX_GOLD_VALUE_CHARS]
+        if too_long:
+            problems.add("VALUE_TOO_LONG", f"entity {eid}: a value of {len(too_long[0])} characters "
+                                           f"(limit {MAX_GOLD_VALUE_CHARS})")
+            continue
+        role, country = item.get("role"), item.get("country")
+        if not isinstance(role, (str, type(None))) or not isinstance(country, (str, type(None))):
+            problems.add("BAD_FIELD", f"entity {eid}: role and country must be strings")
+            continue
+        if etype == OFFICE and not role:
             problems.add("BAD_FIELD", f"office {eid}: no role")
-        entities[eid] = Entity(eid, etype, canonical, tuple(aliases), item.get("role"), item.get("country"))
+        entities[eid] = Entity(eid, etype, canonical, tuple(aliases), role, country)
     for entity in entities.values():
         if entity.type == OFFICE and entity.country and entity.country not in entities:
             problems.add("UNKNOWN_ENTITY", f"office {entity.id}: country {entity.country!r} is not an entity")
@@ -160,6 +178,9 @@ def _parse_records(raw: Any, doc: Document, entities: Mapping[str, Entity], norm
         return ()
     records: list[GoldRecord] = []
     seen: set[str] = set()
+    if len(raw) > MAX_GOLD_RECORDS:
+        problems.add("TOO_MANY_RECORDS", f"{len(raw)} records (limit {MAX_GOLD_RECORDS})")
+        return ()
     for item in raw:
         if not isinstance(item, dict):
             problems.add("NOT_AN_OBJECT", f"record {item!r} is not an object")
@@ -172,8 +193,8 @@ def _parse_records(raw: Any, doc: Document, entities: Mapping[str, Entity], norm
             problems.add("DUPLICATE_ID", "record id is used twice", rid)
             continue
         seen.add(rid)
-        if rtype not in RECORD_TYPES:
-            problems.add("UNKNOWN_TYPE", f"type {rtype!r} is not in the schema", rid)
+        if not isinstance(rtype, str) or rtype not in RECORD_TYPES:  # a list here is unhashable
+            problems.add("UNKNOWN_TYPE", f"type {str(rtype)[:60]!r} is not in the schema", rid)
             continue
         spec = RECORD_TYPES[rtype]
         slots = item.get("slots", {})
@@ -236,8 +257,12 @@ def _parse_value(value: Any, doc: Document, rid: str, rtype: str, slot_spec: Any
         return GoldValue(canonical=entity.canonical, entity_id=eid, aliases=(), **common)
     literal = value.get("value")
     aliases = value.get("aliases", [])
-    if not isinstance(literal, str) or not isinstance(aliases, list):
-        problems.add("BAD_VALUE", f"value {literal!r} must be a string (aliases a list)", rid, where)
+    if not isinstance(literal, str) or not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+        problems.add("BAD_VALUE", f"value {str(literal)[:60]!r} must be a string (aliases a list of strings)",
+                     rid, where)
+        return None
+    if any(len(a) > MAX_GOLD_VALUE_CHARS for a in (literal, *aliases)):
+        problems.add("VALUE_TOO_LONG", f"a value longer than {MAX_GOLD_VALUE_CHARS} characters", rid, where)
         return None
     try:
         normal = normalizer.gold_normals(slot_spec.value_type, literal, None, [str(a) for a in aliases])[0]
@@ -257,20 +282,32 @@ def read_gold_file(path: Path, seeds: Path | None = None) -> tuple[GoldDocument 
         if path.stat().st_size > MAX_GOLD_BYTES:
             problems.add("FILE_TOO_LARGE", f"larger than {MAX_GOLD_BYTES} bytes")
             return None, problems.items
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = json.loads(path.read_text(encoding="utf-8").removeprefix("\ufeff"))
     except OSError as exc:
         problems.add("FILE_NOT_FOUND", exc.strerror or str(exc))
         return None, problems.items
-    except UnicodeDecodeError:
-        problems.add("NOT_UTF8", "not UTF-8 text")
+    except UnicodeDecodeError as exc:
+        problems.add("NOT_UTF8", f"byte {exc.start} is not UTF-8")
         return None, problems.items
     except json.JSONDecodeError as exc:
         problems.add("MALFORMED_JSON", f"line {exc.lineno} column {exc.colno}: {exc.msg}")
         return None, problems.items
+    except RecursionError:
+        problems.add("NESTED_TOO_DEEP", f"nests deeper than {MAX_GOLD_DEPTH} levels")
+        return None, problems.items
+    except ValueError as exc:  # an integer literal of more than sys.get_int_max_str_digits() digits
+        problems.add("NUMBER_TOO_LARGE", str(exc).split(":")[0])
+        return None, problems.items
     if not isinstance(raw, dict):
         problems.add("NOT_AN_OBJECT", "a gold file is one JSON object")
         return None, problems.items
-    if raw.get("schema_version") != SCHEMA_VERSION:
+    from benchmark.predictions import _too_deep
+
+    if _too_deep(raw, MAX_GOLD_DEPTH):
+        problems.add("NESTED_TOO_DEEP", f"nests deeper than {MAX_GOLD_DEPTH} levels")
+        return None, problems.items
+    version = raw.get("schema_version")
+    if type(version) is not int or version != SCHEMA_VERSION:
         problems.add("SCHEMA_VERSION", f"schema_version {raw.get('schema_version')!r}; this factbench reads "
                                         f"{SCHEMA_VERSION}")
         return None, problems.items
@@ -323,7 +360,7 @@ class GoldSet:
     def scope(self, which: str) -> tuple[str, ...]:
         """Document ids in scope: `original` (no variants) or `all`."""
         if which not in ("original", "all"):
-            raise GoldError(f"--documents must be 'original' or 'all', not {which!r}")
+            raise GoldError(f"--documents must be 'original' or 'all', not {which!r}", code="BAD_ARGUMENT")
         return tuple(d.id for d in self if which == "all" or d.document.is_original)
 
     @cached_property
@@ -360,7 +397,7 @@ def load_gold(path: Path | str | None = None) -> GoldSet:
     """Load a gold folder (or one file); the first error raises GoldError naming file, record and slot."""
     path = Path(path) if path else default_gold_dir()
     if not path.exists():
-        raise GoldError(f"{path}: FILE_NOT_FOUND: no such gold file or folder", code="FILE_NOT_FOUND")
+        raise GoldError("no such gold file or folder", code="FILE_NOT_FOUND", where=str(path))
     files = _gold_files(path)
     seeds = files[0].resolve().parent.parent / "seeds" if files else path
     texts = sorted(seeds.glob("*.txt")) if seeds.is_dir() else []
@@ -373,13 +410,13 @@ def load_gold(path: Path | str | None = None) -> GoldSet:
         errors = [p for p in problems if p.severity == "error"]
         if errors:
             extra = f" (+{len(errors) - 1} more: factbench validate-gold)" if len(errors) > 1 else ""
-            raise GoldError(str(errors[0]) + extra, code=errors[0].code)
+            raise GoldError(errors[0].message + extra, code=errors[0].code, where=errors[0].where)
         assert gold is not None
         if gold.id in documents:
-            raise GoldError(f"{file}: DUPLICATE_ID: document id {gold.id!r} is defined twice", code="DUPLICATE_ID")
+            raise GoldError(f"document id {gold.id!r} is defined twice", code="DUPLICATE_ID", where=str(file))
         documents[gold.id] = gold
     if not documents:
-        raise GoldError(f"{path}: FILE_NOT_FOUND: no gold files (*.json)", code="FILE_NOT_FOUND")
+        raise GoldError("no gold files (*.json)", code="FILE_NOT_FOUND", where=str(path))
     result = GoldSet(documents, str(path))
     _CACHE[stamp] = result
     return result

@@ -20,6 +20,39 @@ from benchmark.types import InputProblem, Prediction, Span
 MAX_FILE_BYTES = 200_000_000
 MAX_LINE_CHARS = 1_000_000
 MAX_RECORDS_PER_DOC = 10_000
+MAX_VALUE_CHARS = 10_000  # one string in a record's slots
+MAX_LIST_ITEMS = 1_000  # values in one slot
+MAX_DEPTH = 32  # nesting of JSON arrays and objects in one line or record
+
+
+def _too_deep(value: Any, limit: int | None = None) -> bool:
+    """True when `value` nests arrays/objects deeper than `limit` (default MAX_DEPTH; iterative: no recursion)."""
+    limit = MAX_DEPTH if limit is None else limit
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, (list, tuple)):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def _long_value(slots: dict[str, Any]) -> str | None:
+    """The first slot whose value breaks the value-length limits, with why; None when all fit."""
+    for slot, value in slots.items():
+        items = value if isinstance(value, list) else [value]
+        if len(items) > MAX_LIST_ITEMS:
+            return f"slot {str(slot)[:60]!r} holds {len(items)} values (limit {MAX_LIST_ITEMS})"
+        for item in items:
+            if isinstance(item, str) and len(item) > MAX_VALUE_CHARS:
+                return f"a value of slot {str(slot)[:60]!r} has {len(item)} characters (limit {MAX_VALUE_CHARS})"
+    return None
 
 
 def _problem(where: str, code: str, message: str) -> InputProblem:
@@ -33,6 +66,8 @@ def record_from_json(obj: Any, where: str, known_docs: Mapping[str, Any] | None,
     """One prediction from a decoded JSON value, or the problem that stops it."""
     if not isinstance(obj, dict):
         return _problem(where, "NOT_AN_OBJECT", f"a record is a JSON object, not {type(obj).__name__}")
+    if _too_deep(obj):
+        return _problem(where, "NESTED_TOO_DEEP", f"the record nests deeper than {MAX_DEPTH} levels")
     doc_id = obj.get("doc_id", doc_id)
     if doc_id is None:
         return _problem(where, "MISSING_DOC_ID", "the record has no doc_id")
@@ -41,11 +76,20 @@ def record_from_json(obj: Any, where: str, known_docs: Mapping[str, Any] | None,
     if known_docs is not None and doc_id not in known_docs:
         return _problem(where, "UNKNOWN_DOC", f"doc_id {doc_id!r} names no gold document")
     rtype = obj.get("type")
+    if rtype is None:
+        return _problem(where, "MISSING_FIELD", "the record has no 'type'")
     if not isinstance(rtype, str):
-        return _problem(where, "MISSING_FIELD", "the record has no string 'type'")
+        return _problem(where, "BAD_FIELD", f"'type' must be a string, not {type(rtype).__name__}")
+    if len(rtype) > MAX_VALUE_CHARS:
+        return _problem(where, "VALUE_TOO_LONG", f"'type' has {len(rtype)} characters (limit {MAX_VALUE_CHARS})")
     slots = obj.get("slots", {})
+    if slots is None:
+        slots = {}
     if not isinstance(slots, dict):
-        return _problem(where, "BAD_FIELD", "'slots' must be an object")
+        return _problem(where, "BAD_FIELD", f"'slots' must be an object, not {type(slots).__name__}")
+    too_long = _long_value(slots)
+    if too_long:
+        return _problem(where, "VALUE_TOO_LONG", too_long)
     evidence: list[Span] = []
     raw_evidence = obj.get("evidence") or []
     if isinstance(raw_evidence, list):
@@ -59,14 +103,43 @@ def record_from_json(obj: Any, where: str, known_docs: Mapping[str, Any] | None,
     return Prediction(doc_id, rtype, slots, tuple(evidence), confidence, line)
 
 
+def record_warnings(obj: Any, prediction: Prediction, where: str) -> list[InputProblem]:
+    """What of a readable record is ignored: unknown type or slots, unusable evidence or confidence."""
+    from benchmark.types import RECORD_TYPES
+
+    out: list[InputProblem] = []
+    spec = RECORD_TYPES.get(prediction.type)
+    if spec is None:
+        out.append(_problem(where, "UNKNOWN_TYPE", f"type {prediction.type[:60]!r} is not in the schema: "
+                                                    "counted, not scored"))
+    else:
+        for slot in prediction.slots:
+            if slot not in spec:
+                out.append(_problem(where, "UNKNOWN_SLOT", f"slot {slot[:60]!r} is not a slot of "
+                                                            f"{prediction.type}: counted, not scored"))
+    raw_evidence = obj.get("evidence")
+    if raw_evidence and len(prediction.evidence) != (len(raw_evidence) if isinstance(raw_evidence, list) else -1):
+        out.append(_problem(where, "IGNORED_FIELD", "'evidence' is a list of [start, end] integer pairs "
+                                                     "with 0 <= start <= end: unusable spans ignored"))
+    if obj.get("confidence") is not None and prediction.confidence is None:
+        out.append(_problem(where, "IGNORED_FIELD", "'confidence' is a finite number: ignored"))
+    return out
+
+
 def _decode_line(text: str, where: str) -> Any | InputProblem:
     if len(text) > MAX_LINE_CHARS:
         return _problem(where, "LINE_TOO_LONG", f"longer than {MAX_LINE_CHARS} characters")
     try:
-        return json.loads(text, parse_constant=lambda c: None)
-    except (json.JSONDecodeError, RecursionError) as exc:
-        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
-        return _problem(where, "MALFORMED_JSON", f"not JSON ({reason})")
+        value = json.loads(text, parse_constant=lambda c: None)
+    except json.JSONDecodeError as exc:
+        return _problem(where, "MALFORMED_JSON", f"not JSON ({exc.msg} at column {exc.colno})")
+    except RecursionError:
+        return _problem(where, "NESTED_TOO_DEEP", f"nests deeper than {MAX_DEPTH} levels")
+    except ValueError as exc:  # an integer literal of more than sys.get_int_max_str_digits() digits
+        return _problem(where, "NUMBER_TOO_LARGE", f"{str(exc).split(':')[0]}")
+    if _too_deep(value):
+        return _problem(where, "NESTED_TOO_DEEP", f"nests deeper than {MAX_DEPTH} levels")
+    return value
 
 
 def iter_prediction_file(path: Path, known_docs: Mapping[str, Any] | None) -> Iterable[Prediction | InputProblem]:
@@ -90,8 +163,12 @@ def iter_prediction_file(path: Path, known_docs: Mapping[str, Any] | None) -> It
     except OSError as exc:
         yield _problem(str(path), "FILE_NOT_FOUND", exc.strerror or "cannot read")
         return
+    data = data.removeprefix("\ufeff")  # a byte-order mark some editors write
     per_doc: dict[str, int] = {}
-    for number, text in enumerate(data.splitlines(), start=1):
+    # JSON Lines ends lines with \n (or \r\n) only: str.splitlines() would also cut at U+2028,
+    # U+0085 and friends, which JSON strings may hold raw (json.dumps(ensure_ascii=False) writes them).
+    for number, text in enumerate(data.split("\n"), start=1):
+        text = text.removesuffix("\r")
         if not text.strip():
             continue
         where = f"{path}:{number}"
@@ -105,14 +182,25 @@ def iter_prediction_file(path: Path, known_docs: Mapping[str, Any] | None) -> It
             if per_doc[item.doc_id] > MAX_RECORDS_PER_DOC:
                 yield _problem(where, "TOO_MANY_RECORDS", f"more than {MAX_RECORDS_PER_DOC} records for {item.doc_id}")
                 return
+            yield item
+            yield from record_warnings(obj, item, where)
+            continue
         yield item
 
 
-def read_predictions(path: Path | str, known_docs: Mapping[str, Any] | None) -> list[Prediction]:
-    """All predictions of a file; the first error raises PredictionsError (exit 2) naming file and line."""
+def read_predictions(path: Path | str, known_docs: Mapping[str, Any] | None,
+                     warnings: list[InputProblem] | None = None) -> list[Prediction]:
+    """All predictions of a file; the first error raises PredictionsError (exit 2) naming file and line.
+
+    Warnings (unknown types and slots, ignored fields) go to `warnings` when a list is given.
+    """
     out: list[Prediction] = []
     for item in iter_prediction_file(Path(path), known_docs):
         if isinstance(item, InputProblem):
+            if item.severity == "warning":
+                if warnings is not None:
+                    warnings.append(item)
+                continue
             raise PredictionsError(item.message, code=item.code, where=item.where)
         out.append(item)
     return out

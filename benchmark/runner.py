@@ -53,19 +53,47 @@ def parse_sets(items: list[str]) -> dict[str, dict[str, str]]:
         target, sep, value = item.partition("=")
         name, dot, key = target.rpartition(".")
         if not sep or not dot or not name or not key:
-            raise BadInput(f"--set {item!r}: expected NAME.key=value")
+            raise BadInput(f"--set {item!r}: expected NAME.key=value", code="BAD_ARGUMENT")
         out.setdefault(name, {})[key] = value
     return out
+
+
+class PluginBroken(ExtractorFailed):
+    """A plugin raised while being imported or constructed in the parent: that extractor fails (exit 1)."""
 
 
 def make_plan(spec: str, sets: dict[str, dict[str, str]]) -> Plan:
     from benchmark.registry import resolve
 
-    cls, preset, origin = resolve(spec)
+    try:
+        cls, preset, origin = resolve(spec)
+    except BadInput as exc:
+        if exc.__cause__ is not None and not isinstance(exc.__cause__, BadInput):
+            message = str(exc).removeprefix(f"{exc.code}: ")
+            raise PluginBroken(f"{spec}: {message}") from None  # the plugin's own import raised
+        raise
     config: dict[str, Any] = dict(cls.presets.get(preset, {})) if preset else {}
-    config.update(sets.get(cls.name, {}))
+    config.update(sets.get(getattr(cls, "name", ""), {}))
     config.update(sets.get(spec, {}))
-    return Plan(spec, cls, preset, cls(config), origin)
+    try:
+        extractor = cls(config)
+        extractor.name, extractor.version, extractor.config_hash(), extractor.config_label()
+    except BadInput:
+        raise
+    except Exception as exc:  # a plugin's __init__ or attributes may raise anything
+        raise PluginBroken(f"{spec}: cannot construct: {type(exc).__name__}: {exc}") from None
+    return Plan(spec, cls, preset, extractor, origin)
+
+
+def _check_limits(args) -> None:
+    import math
+
+    if not (math.isfinite(args.timeout) and args.timeout > 0):
+        raise BadInput(f"--timeout {args.timeout}: expected a positive number of seconds", code="BAD_ARGUMENT")
+    if getattr(args, "memory_mb", 1) <= 0:
+        raise BadInput(f"--memory-mb {args.memory_mb}: expected a positive number of MiB", code="BAD_ARGUMENT")
+    if not 0 <= getattr(args, "seed", 0) < 2**32:
+        raise BadInput(f"--seed {args.seed}: expected 0 <= seed < 2**32", code="BAD_ARGUMENT")
 
 
 def default_plans(sets: dict[str, dict[str, str]]) -> list[Plan]:
@@ -120,9 +148,9 @@ def select_shard(doc_ids: tuple[str, ...], shard: str | None) -> tuple[str, ...]
     try:
         index, count = (int(x) for x in shard.split("/"))
     except ValueError:
-        raise BadInput(f"--shard {shard!r}: expected I/N, e.g. 0/4") from None
+        raise BadInput(f"--shard {shard!r}: expected I/N, e.g. 0/4", code="BAD_ARGUMENT") from None
     if not (count >= 1 and 0 <= index < count):
-        raise BadInput(f"--shard {shard!r}: need 0 <= I < N")
+        raise BadInput(f"--shard {shard!r}: need 0 <= I < N", code="BAD_ARGUMENT")
     return tuple(d for i, d in enumerate(sorted(doc_ids)) if i % count == index)
 
 
@@ -183,6 +211,7 @@ def run_plan(plan: Plan, gold, doc_ids: tuple[str, ...], root: Path, *, timeout:
                     if worker is not None:
                         manifest["peak_mem_mb"] = max(manifest["peak_mem_mb"] or 0, worker.peak_mb)
                         worker.kill()
+                        folder.save_log(worker.log)
                     worker = None
             if entry is not None:
                 kept, problems = parse_records(entry["records"], doc_id, f"{ex.name} on {doc_id}")
@@ -190,7 +219,13 @@ def run_plan(plan: Plan, gold, doc_ids: tuple[str, ...], root: Path, *, timeout:
                 if problems:
                     record["problems"] = [str(p) for p in problems[:20]]
                     record["problem_count"] = len(problems)
-                if record.get("source") == "run" and not (problems and not kept and entry["records"]):
+                garbage = _garbage(entry["records"], kept, problems)
+                if garbage:
+                    # Nothing usable (not a list, every record bad) or more records than the limit:
+                    # the document failed; its output is neither cached nor scored.
+                    record.update(status="failed", reason=f"garbage: {garbage}", records=0)
+                    kept = []
+                elif record.get("source") == "run":
                     cache.put(ex.name, ex.version, ex.config_hash(), doc_sha, entry)
                 from benchmark.predictions import prediction_to_json
 
@@ -205,6 +240,7 @@ def run_plan(plan: Plan, gold, doc_ids: tuple[str, ...], root: Path, *, timeout:
         if worker is not None:
             worker.close()
             manifest["peak_mem_mb"] = max(manifest["peak_mem_mb"] or 0, worker.peak_mb)
+            folder.save_log(worker.log)
         folder.close()
     _score_run(folder, gold, doc_ids, outcome, seed)
     manifest["timings"]["total_s"] = time.perf_counter() - started
@@ -213,6 +249,18 @@ def run_plan(plan: Plan, gold, doc_ids: tuple[str, ...], root: Path, *, timeout:
     manifest["status"] = "failed" if outcome.failed else "ok"
     folder.save_manifest()
     return outcome
+
+
+def _garbage(raw: Any, kept: list, problems: list) -> str | None:
+    """Why an extractor's output for a document is unusable as a whole, or None."""
+    too_many = next((p for p in problems if p.code == "TOO_MANY_RECORDS"), None)
+    if too_many is not None:
+        return f"{too_many.code}: {too_many.message}"
+    if problems and not kept and (raw or not isinstance(raw, list)):
+        first = problems[0]
+        more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
+        return f"no usable record: {first.code}: {first.message}{more}"
+    return None
 
 
 def _score_run(folder, gold, doc_ids, outcome: RunOutcome, seed: int) -> None:
@@ -231,17 +279,34 @@ def run_command(args) -> int:
     from benchmark.gold import load_gold
     from benchmark.leaderboard import print_leaderboard, rebuild
 
+    _check_limits(args)
     sets = parse_sets(args.set)
     gold = load_gold(args.gold)
     doc_ids = select_shard(gold.scope(args.documents), args.shard)
-    plans = [make_plan(spec, sets) for spec in args.extractor] if args.extractor else default_plans(sets)
-    unknown_sets = set(sets) - {p.extractor.name for p in plans} - {p.spec for p in plans}
+    failures: list[str] = []
+    if args.extractor:
+        plans = []
+        for spec in args.extractor:
+            try:
+                plans.append(make_plan(spec, sets))
+            except PluginBroken as exc:  # its import or constructor raised: a failed extractor, not bad input
+                failures.append(str(exc))
+    else:
+        plans = default_plans(sets)
+    unknown_sets = (set(sets) - {p.extractor.name for p in plans} - {p.spec for p in plans}
+                    - set(args.extractor))
     if unknown_sets:
-        raise BadInput(f"--set names extractors that are not run: {', '.join(sorted(unknown_sets))}")
+        raise BadInput(f"--set names extractors that are not run: {', '.join(sorted(unknown_sets))}",
+                       code="BAD_ARGUMENT")
     root = Path(args.out)
+    try:
+        if root.exists() and not root.is_dir():
+            raise NotADirectoryError(20, "not a folder")
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BadInput(f"--out {args.out}: {exc.strerror or exc}", code="IO_ERROR") from None
     from tqdm import tqdm
 
-    failures: list[str] = []
     with tqdm(total=len(plans) * len(doc_ids), unit="doc", disable=not sys.stderr.isatty(),
               desc="factbench run") as progress:
         for plan in plans:
@@ -260,18 +325,26 @@ def run_command(args) -> int:
 def extract_command(args) -> int:
     from benchmark.worker import Worker, WorkerFailure
 
+    _check_limits(args)
     path = Path(args.file)
     try:
         text = path.read_bytes().decode("utf-8")
     except OSError as exc:
-        raise BadInput(f"{path}: FILE_NOT_FOUND: {exc.strerror or exc}") from None
+        raise BadInput(exc.strerror or str(exc), code="FILE_NOT_FOUND", where=str(path)) from None
     except UnicodeDecodeError:
-        raise BadInput(f"{path}: NOT_UTF8: not UTF-8 text") from None
+        raise BadInput("not UTF-8 text", code="NOT_UTF8", where=str(path)) from None
     if args.published:
+        import re
+
         from benchmark.dates import resolve_date
 
-        if resolve_date(args.published, None) != args.published:
-            raise BadInput(f"--published {args.published!r}: expected YYYY-MM-DD")
+        try:
+            valid = bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", args.published)) and \
+                resolve_date(args.published, None) == args.published
+        except ValueError:
+            valid = False
+        if not valid:
+            raise BadInput(f"--published {args.published!r}: expected YYYY-MM-DD", code="BAD_ARGUMENT")
     plan = make_plan(args.extractor, parse_sets(args.set))
     document = Document(id=_doc_id(path), text=text, published=args.published)
     try:

@@ -5,6 +5,7 @@
       <run_id>/predictions.jsonl  raw records, one line each, appended as documents finish
       <run_id>/scores.json        metrics of the run's documents
       <run_id>/facts.jsonl        every atomic fact's outcome with its explanation
+      <run_id>/worker.log         the tail (16 KiB) of what the extractor's worker printed
       cache/<extractor>/<version>/<config_hash>/<doc_sha256>.json
       leaderboard.csv, robustness.csv, facts_matrix.csv   (derived; rebuilt from the runs)
 
@@ -138,6 +139,17 @@ class RunFolder:
             self._predictions.write(json.dumps(record, ensure_ascii=False) + "\n")
         self._predictions.flush()
         os.fsync(self._predictions.fileno())
+
+    def save_log(self, log: Any) -> None:
+        """Keep the tail of the worker's stdout/stderr (`worker.log`) and how many bytes it wrote in all."""
+        if not log.total:
+            return
+        header = f"[worker wrote {log.total} bytes; the last {len(log.tail)} follow]\n" \
+            if log.total > len(log.tail) else ""
+        path = self.path / "worker.log"
+        previous = path.read_text(encoding="utf-8", errors="replace")[-4096:] if path.exists() else ""
+        atomic_write(path, previous + header + log.text())
+        self.manifest["log_bytes"] = self.manifest.get("log_bytes", 0) + log.total
 
     def close(self) -> None:
         self._predictions.close()

@@ -138,7 +138,7 @@ class Worker:
         line, _, self._buffer = self._buffer.partition(b"\n")
         try:
             reply = json.loads(line)
-        except json.JSONDecodeError as exc:
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError, huge integers, deep nesting
             raise WorkerFailure(f"garbage: unreadable reply while {doing}") from exc
         if not isinstance(reply, dict):
             raise WorkerFailure(f"garbage: unreadable reply while {doing}")
@@ -196,10 +196,33 @@ class Worker:
 def _describe(exc: BaseException) -> str:
     frames = traceback.extract_tb(exc.__traceback__)
     where = f" at {os.path.basename(frames[-1].filename)}:{frames[-1].lineno}" if frames else ""
-    return f"{type(exc).__name__}: {exc}{where}"
+    try:
+        text = str(exc)
+    except Exception:  # a plugin's exception whose __str__ raises
+        text = f"<{type(exc).__name__} that cannot be shown>"
+    if len(text) > 2000:
+        text = text[:2000] + "…"
+    return f"{type(exc).__name__}: {text}{where}"
+
+
+def _exit_with_parent() -> None:
+    """A worker whose parent died (SIGKILL, OOM killer) exits too instead of running on as an orphan.
+
+    It lives in a session of its own, so killing the parent's process group does not reach it.
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                os._exit(70)
+
+    threading.Thread(target=watch, daemon=True, name="factbench-parent-watch").start()
 
 
 def _serve(reply_fd: int) -> int:
+    _exit_with_parent()
     reply = os.fdopen(reply_fd, "w", encoding="utf-8")
     os.dup2(2, 1)  # whatever the plugin prints goes to the log, never into the replies
     sys.stdout = sys.stderr
@@ -239,9 +262,14 @@ def _serve(reply_fd: int) -> int:
                 continue
             seconds = time.perf_counter() - start
             try:
-                send({"op": "result", "ok": True, "records": records, "seconds": seconds})
-            except (TypeError, ValueError) as exc:
-                send({"op": "result", "ok": False, "error": f"garbage: output is not JSON-serializable ({exc})"})
+                message = json.dumps({"op": "result", "ok": True, "records": records, "seconds": seconds},
+                                     allow_nan=False)
+            except (TypeError, ValueError, RecursionError) as exc:
+                send({"op": "result", "ok": False,
+                      "error": f"garbage: output is not JSON-serializable ({_describe(exc).split(' at ')[0]})"})
+                continue
+            reply.write(message + "\n")  # serialized first: a failure never leaves half a reply
+            reply.flush()
     return 0
 
 
