@@ -33,6 +33,9 @@ from typing import Any
 from benchmark.errors import BadInput
 from benchmark.types import FactOutcome, field_names
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 SAFE_PART = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -57,6 +60,7 @@ def atomic_write(path: Path, data: str | bytes) -> None:
     mode = "wb" if isinstance(data, bytes) else "w"
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; results are for sharing
         with os.fdopen(fd, mode, **({} if isinstance(data, bytes) else {"encoding": "utf-8", "newline": ""})) as f:
             f.write(data)
             f.flush()
