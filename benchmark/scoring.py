@@ -12,16 +12,20 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
 from benchmark.gold import GoldSet
 from benchmark.types import (
     CATEGORIES,
+    DATE,
+    OFFICE,
+    TEXT,
     RECORD_TYPES,
     REGIMES,
     Counts,
@@ -49,6 +53,8 @@ from benchmark.values import (
 TIE_BREAK = 0.4  # summed over every aligned pair, descriptive overlap never outweighs half a value
 CAT_INDEX = {c: i for i, c in enumerate(CATEGORIES)}
 TP, PARTIAL, FP, FN = range(4)
+KIND = {"tp": TP, "partial": PARTIAL, "fp": FP, "fn": FN}
+SCORED = {rtype: scored_slots(rtype) for rtype in RECORD_TYPES}
 
 
 @dataclass(frozen=True)
@@ -77,10 +83,14 @@ class GoldView:
 @dataclass(frozen=True)
 class SlotMatch:
     pairs: tuple[tuple[int, int, float, str], ...]  # (pred index, gold index, credit, reason)
+    credit: float = 0.0  # sum of the pairs' credits
 
-    @property
-    def credit(self) -> float:
-        return sum(p[2] for p in self.pairs)
+    @classmethod
+    def of(cls, pairs: tuple[tuple[int, int, float, str], ...]) -> SlotMatch:
+        return cls(pairs, sum(p[2] for p in pairs)) if pairs else NO_MATCH
+
+
+NO_MATCH = SlotMatch(())
 
 
 # --------------------------------------------------------------------------- preparation
@@ -174,39 +184,124 @@ def prepare_gold(doc: GoldDocument, normalizer: Normalizer) -> list[GoldView]:
 # --------------------------------------------------------------------------- matching
 
 
+_PARSE_ERROR = (0.0, "parse_error")
+
+
+def _compare(pred: PredValue, gold: tuple[GoldValue, tuple[Normal, ...]], regime: str,
+             memo: dict | None) -> tuple[float, str]:
+    """`compare` of a predicted value and a gold value, remembered per (normal form, gold value, regime).
+
+    Normal forms come from the document's normalizer cache and gold forms from its GoldViews, so
+    both live as long as the memo (a DocumentScorer's): their ids are stable keys.
+    """
+    if pred.normal is None:
+        return _PARSE_ERROR
+    if memo is None:
+        return compare(pred.normal, gold[1], regime)
+    key = (id(pred.normal), id(gold[1]), regime)
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = compare(pred.normal, gold[1], regime)
+    return found
+
+
+def _disjoint(positive: list[tuple[int, int]]) -> bool:
+    """True when no two positive cells share a row or a column (a partial permutation)."""
+    return len({r for r, _ in positive}) == len(positive) == len({c for _, c in positive})
+
+
 def match_slot(preds: Sequence[PredValue], golds: Sequence[tuple[GoldValue, tuple[Normal, ...]]],
-               regime: str) -> SlotMatch:
+               regime: str, memo: dict | None = None) -> SlotMatch:
     """Optimal one-to-one matching of a slot's predicted and gold values."""
     if not preds or not golds:
-        return SlotMatch(())
-    scores = [[compare(p.normal, g[1], regime) if p.normal else (0.0, "parse_error") for g in golds] for p in preds]
+        return NO_MATCH
+    scores = [[_compare(p, g, regime, memo) for g in golds] for p in preds]
     if len(preds) == 1 and len(golds) == 1:
         credit, reason = scores[0][0]
-        return SlotMatch(((0, 0, credit, reason),) if credit > 0 else ())
+        return SlotMatch.of(((0, 0, credit, reason),) if credit > 0 else ())
+    positive = [(r, c) for r, row in enumerate(scores) for c, s in enumerate(row) if s[0] > 0]
+    if _disjoint(positive):
+        # No two positive cells compete: every optimal assignment takes exactly these (in row order,
+        # as linear_sum_assignment returns them), and its zero cells are dropped anyway.
+        return SlotMatch.of(tuple((r, c, scores[r][c][0], scores[r][c][1]) for r, c in positive))
     from scipy.optimize import linear_sum_assignment
 
     matrix = np.array([[s[0] for s in row] for row in scores])
     rows, cols = linear_sum_assignment(matrix, maximize=True)
-    return SlotMatch(tuple((int(r), int(c), scores[r][c][0], scores[r][c][1])
-                           for r, c in zip(rows, cols) if matrix[r, c] > 0))
+    return SlotMatch.of(tuple((int(r), int(c), scores[r][c][0], scores[r][c][1])
+                              for r, c in zip(rows, cols) if matrix[r, c] > 0))
 
 
-def _pair_matches(pred: PredRecord, gold: GoldView, regime: str) -> dict[str, SlotMatch]:
+def _pair_matches(pred: PredRecord, gold: GoldView, regime: str, memo: dict | None = None) -> dict[str, SlotMatch]:
+    pvals, gvals = pred.values, gold.values
     return {
-        spec.name: match_slot(pred.values.get(spec.name, ()), gold.values.get(spec.name, ()), regime)
-        for spec in scored_slots(gold.record.type)
+        spec.name: match_slot(pvals.get(spec.name, ()), gvals.get(spec.name, ()), regime, memo)
+        for spec in SCORED[gold.record.type]
     }
 
 
-def align(preds: Sequence[PredRecord], golds: Sequence[GoldView], regime: str
+def _gold_hooks(view: GoldView, lenient: bool) -> set[tuple[str, str]]:
+    """What a predicted value must bring to earn credit against this gold record (see `_pred_hooks`)."""
+    hooks = set()
+    for slot, values in view.values.items():
+        for _, normals in values:
+            for n in normals:
+                hooks.add((slot, n.key))
+            head = normals[0]
+            if lenient:
+                if head.date is not None:
+                    hooks.update((slot, "trunc:" + t) for t in head.date.truncations())
+                if head.value_type == OFFICE and head.country is not None:
+                    hooks.add((slot, "role:" + str(head.role)))
+                if head.value_type == TEXT:
+                    hooks.add((slot, "text"))
+    return hooks
+
+
+def _pred_hooks(record: PredRecord, lenient: bool) -> set[tuple[str, str]]:
+    """A superset of the ways a predicted record can agree with a gold record: every case where
+    `compare` gives credit (equal keys; leniently, a truncated date, an office without its country,
+    any TEXT value) shares a hook with the gold record. No shared hook: no agreement at all."""
+    hooks = set()
+    for slot, values in record.values.items():
+        for pv in values:
+            n = pv.normal
+            if n is None:
+                continue
+            hooks.add((slot, n.key))
+            if lenient:
+                if n.value_type == DATE and n.date is not None and not n.no_year:
+                    hooks.add((slot, "trunc:" + n.date.iso))
+                elif n.value_type == OFFICE and n.country is None:
+                    hooks.add((slot, "role:" + str(n.role)))
+                elif n.value_type == TEXT:
+                    hooks.add((slot, "text"))
+    return hooks
+
+
+def align(preds: Sequence[PredRecord], golds: Sequence[GoldView], regime: str, memo: dict | None = None
           ) -> list[tuple[int, int, dict[str, SlotMatch]]]:
     """One-to-one alignment of predicted to gold records of one type; never a zero-agreement pair."""
     if not preds or not golds:
         return []
-    matches = [[_pair_matches(p, g, regime) for g in golds] for p in preds]
-    agreement = np.array([[sum(m.credit for m in row_m.values()) for row_m in row] for row in matches])
-    if not agreement.any():
+    lenient = regime == "lenient"
+    gold_hooks = [_gold_hooks(g, lenient) for g in golds]
+    matches = []
+    for p in preds:
+        hooks = _pred_hooks(p, lenient)
+        # Pairs that share no hook agree on nothing: they are never aligned, so never matched here.
+        matches.append([_pair_matches(p, g, regime, memo) if not hooks.isdisjoint(gh) else None
+                        for g, gh in zip(golds, gold_hooks)])
+    credits = [[sum(m.credit for m in row_m.values()) if row_m is not None else 0.0 for row_m in row]
+               for row in matches]
+    positive = [(r, c) for r, row in enumerate(credits) for c, credit in enumerate(row) if credit > 0]
+    if not positive:
         return []
+    if _disjoint(positive):
+        # Agreement comes in steps of 0.5 and the tie-break adds at most TIE_BREAK < 0.5 in all, so an
+        # optimal assignment takes every positive pair when none competes: exactly these, in row order.
+        return [(r, c, matches[r][c]) for r, c in positive]
+    agreement = np.array(credits)
     overlap = np.array([[_jaccard(p.descriptive, g.descriptive) for g in golds] for p in preds])
     from scipy.optimize import linear_sum_assignment
 
@@ -236,7 +331,7 @@ class _Tally:
 
     def add(self, outcome: FactOutcome, unit: tuple[str, str] | None) -> None:
         self.outcomes.append(outcome)
-        kind = {"tp": TP, "partial": PARTIAL, "fp": FP, "fn": FN}[outcome.outcome]
+        kind = KIND[outcome.outcome]
         cat = CAT_INDEX[outcome.category]
         if unit is not None:
             self.units[self.gold_index[unit], cat, kind] += 1
@@ -260,12 +355,18 @@ class DocumentScorer:
         self.gold = prepare_gold(doc, self.normalizer)
         self.gold_keys = {n.key for view in self.gold for vals in view.values.values() for _, ns in vals for n in ns}
         self.folded_text = " ".join(doc.document.text.casefold().split())
+        self.memo: dict[tuple[int, int, str], tuple[float, str]] = {}  # compare() results, see _compare
+        self.spans = {gv.fact_id: tuple((s.start, s.end) for s in gv.evidence) for gv in doc.facts()}
         self.by_key: dict[str, list[GoldValue]] = defaultdict(list)
         for view in self.gold:
             for vals in view.values.values():
                 for gv, normals in vals:
                     for n in normals:
                         self.by_key[n.key].append(gv)
+
+    def _spans(self, gv: GoldValue) -> tuple[tuple[int, int], ...]:
+        found = self.spans.get(gv.fact_id)
+        return found if found is not None else tuple((s.start, s.end) for s in gv.evidence)
 
     def _unsupported(self, pv: PredValue) -> bool:
         if pv.normal is not None and pv.normal.key in self.gold_keys:
@@ -301,11 +402,11 @@ class DocumentScorer:
             regime=tally.regime, doc_id=self.doc.id, outcome="fn", record_type=gv.record_type, slot=gv.slot,
             category=gv.category, fact_id=gv.fact_id, gold_record=gv.record_id, gold_value=gv.canonical,
             predicted=None, normalized=None, reason=reason, explanation=explanation,
-            evidence=tuple((s.start, s.end) for s in gv.evidence),
+            evidence=self._spans(gv),
         ), (self.doc.id, gv.record_id))
 
     def _judge_pair(self, tally: _Tally, pred: PredRecord, gold: GoldView, matches: Mapping[str, SlotMatch]) -> None:
-        for spec in scored_slots(gold.record.type):
+        for spec in SCORED[gold.record.type]:
             pvals = pred.values.get(spec.name, ())
             gvals = gold.values.get(spec.name, ())
             match = matches[spec.name]
@@ -319,7 +420,7 @@ class DocumentScorer:
                     gold_record=gold.record.id, gold_value=gv.canonical, predicted=pv.raw,
                     normalized=pv.normal.display if pv.normal else None, reason=reason,
                     explanation=_explain_match(pv, gv, reason), pred_line=pred.prediction.line,
-                    evidence=tuple((s.start, s.end) for s in gv.evidence),
+                    evidence=self._spans(gv),
                 ), (self.doc.id, gold.record.id))
             missing = [gvals[i][0] for i in range(len(gvals)) if i not in used_g]
             for pi, pv in enumerate(pvals):
@@ -329,11 +430,11 @@ class DocumentScorer:
                     self._fp(tally, pred, spec, pv, "spurious",
                              f"{pv.raw!r}: gold record {gold.record.id} has no {spec.name}", gold.record)
                     continue
-                # The closest gold value of the slot explains the miss (no_year, wrong_date, ...).
-                judged = [(compare(pv.normal, gvals[i][1], tally.regime), gvals[i][0])
-                          for i in range(len(gvals)) if i not in used_g] if pv.normal else []
-                if judged:
-                    (_, reason), target = judged[0]
+                # The first gold value of the slot left unmatched explains the miss (no_year, wrong_date, ...).
+                first = next((i for i in range(len(gvals)) if i not in used_g), None) if pv.normal else None
+                if first is not None:
+                    _, reason = _compare(pv, gvals[first], tally.regime, self.memo)
+                    target = gvals[first][0]
                     text = (f"{pv.raw!r} (normalized {pv.normal.display!r}) is not gold {target.canonical!r}: "
                             f"{reason}")
                     self._fp(tally, pred, spec, pv, reason, text, gold.record, target)
@@ -353,7 +454,7 @@ class DocumentScorer:
             by_type_g[view.record.type].append(view)
         for rtype in RECORD_TYPES:
             preds, golds = by_type_p.get(rtype, []), by_type_g.get(rtype, [])
-            aligned = align(preds, golds, tally.regime)
+            aligned = align(preds, golds, tally.regime, self.memo)
             aligned_p = {a[0] for a in aligned}
             aligned_g = {a[1] for a in aligned}
             for pi, gi, matches in aligned:
@@ -361,7 +462,7 @@ class DocumentScorer:
             for pi, pred in enumerate(preds):
                 if pi in aligned_p:
                     continue
-                for spec in scored_slots(rtype):
+                for spec in SCORED[rtype]:
                     for pv in pred.values.get(spec.name, ()):
                         self._fp(tally, pred, spec, pv, "spurious",
                                  f"{pv.raw!r}: the {rtype} record (line {pred.prediction.line}) matches no gold "
@@ -397,17 +498,35 @@ class Tables:
         return total
 
 
+def _has_gold(tables: Tables) -> bool:
+    per_cat = tables.units.sum(axis=0) + tables.fixed()
+    return counts_of(per_cat.sum(axis=0)).gold > 0
+
+
 def regime_scores(regime: str, outcomes: Sequence[FactOutcome], tables: Tables, documents: Sequence[str],
-                  bootstrap: int, seed: int) -> RegimeScores:
+                  bootstrap: int, seed: int, intervals: tuple | None = None) -> RegimeScores:
+    """Metrics of one regime; `intervals` are its bootstrap intervals when already computed."""
     from benchmark.stats import bootstrap_intervals
 
-    by = {k: defaultdict(lambda: np.zeros(4, dtype=np.int64)) for k in ("types", "slots", "documents")}
-    index = {"tp": TP, "partial": PARTIAL, "fp": FP, "fn": FN}
+    types: dict[str, list[int]] = {}
+    slots: dict[str, list[int]] = {}
+    docs: dict[str, list[int]] = {}
     for o in outcomes:
-        i = index[o.outcome]
-        by["types"][o.record_type][i] += 1
-        by["slots"][f"{o.record_type}.{o.slot}"][i] += 1
-        by["documents"][o.doc_id][i] += 1
+        i = KIND[o.outcome]
+        rtype = o.record_type
+        row = types.get(rtype)
+        if row is None:
+            row = types[rtype] = [0, 0, 0, 0]
+        row[i] += 1
+        key = f"{rtype}.{o.slot}"
+        row = slots.get(key)
+        if row is None:
+            row = slots[key] = [0, 0, 0, 0]
+        row[i] += 1
+        row = docs.get(o.doc_id)
+        if row is None:
+            row = docs[o.doc_id] = [0, 0, 0, 0]
+        row[i] += 1
     per_cat = tables.units.sum(axis=0) + tables.fixed()
     categories = {c: counts_of(per_cat[CAT_INDEX[c]]) for c in CATEGORIES}
     overall = counts_of(per_cat.sum(axis=0))
@@ -415,12 +534,14 @@ def regime_scores(regime: str, outcomes: Sequence[FactOutcome], tables: Tables, 
     macro = sum(with_gold) / len(with_gold) if with_gold else None
     f1_ci, cat_ci = (None, {})
     if bootstrap and overall.gold:
-        f1_ci, cat_ci = bootstrap_intervals(tables.units, tables.fixed(), bootstrap, seed)
-    documents_counts = {d: counts_of(by["documents"][d]) for d in documents}
+        f1_ci, cat_ci = intervals if intervals is not None else bootstrap_intervals(
+            tables.units, tables.fixed(), bootstrap, seed)
+    zero = (0, 0, 0, 0)
+    documents_counts = {d: counts_of(docs.get(d, zero)) for d in documents}
     return RegimeScores(
         regime=regime, overall=overall, categories=categories,
-        types={k: counts_of(v) for k, v in sorted(by["types"].items())},
-        slots={k: counts_of(v) for k, v in sorted(by["slots"].items())},
+        types={k: counts_of(v) for k, v in sorted(types.items())},
+        slots={k: counts_of(v) for k, v in sorted(slots.items())},
         documents=documents_counts, macro_f1=macro, f1_ci=f1_ci, category_ci=cat_ci,
     )
 
@@ -431,6 +552,14 @@ class Scored:
 
     report: ScoreReport
     tables: Mapping[str, Tables]
+
+
+def facts_jsonl(outcomes: Iterable[FactOutcome]) -> str:
+    """facts.jsonl text, byte-identical to `runs.facts_jsonl` (json of `dataclasses.asdict`) without its
+    recursive deep copies, which cost more than the scoring itself on large runs."""
+    names = tuple(f.name for f in fields(FactOutcome))
+    dumps = json.dumps
+    return "".join(dumps({n: getattr(o, n) for n in names}, ensure_ascii=False) + "\n" for o in outcomes)
 
 
 _SCORERS: dict[tuple[int, str], DocumentScorer] = {}
@@ -448,6 +577,19 @@ def _scorer(doc: GoldDocument) -> DocumentScorer:
 def score(gold: GoldSet, predictions: Iterable[Prediction], documents: Sequence[str] | None = None, *,
           bootstrap: int = 1000, seed: int = 0, problems: Sequence[InputProblem] = ()) -> Scored:
     """Score predictions against the gold documents in scope (default: every gold document)."""
+    # Scoring allocates millions of small objects and frees none until the end: the cyclic
+    # collector would rescan the growing heap again and again for nothing.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _score(gold, predictions, documents, bootstrap=bootstrap, seed=seed, problems=problems)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _score(gold: GoldSet, predictions: Iterable[Prediction], documents: Sequence[str] | None, *,
+           bootstrap: int, seed: int, problems: Sequence[InputProblem]) -> Scored:
     documents = tuple(documents if documents is not None else gold.documents)
     in_scope = set(documents)
     grouped: dict[str, list[Prediction]] = defaultdict(list)
@@ -471,10 +613,18 @@ def score(gold: GoldSet, predictions: Iterable[Prediction], documents: Sequence[
         for tally in tallies.values():
             scorer.score(records, tally)
     regimes = {}
-    tables = {}
+    tables = {regime: Tables(tally.units, unit_docs, tally.doc_spurious) for regime, tally in tallies.items()}
+    intervals: dict[str, tuple] = {}
+    if bootstrap:
+        from benchmark.stats import bootstrap_intervals_many
+
+        # Both regimes resample the same gold records with the same seed: one pass draws for both.
+        wanted = [regime for regime in tallies if _has_gold(tables[regime])]
+        found = bootstrap_intervals_many([(tables[r].units, tables[r].fixed()) for r in wanted], bootstrap, seed)
+        intervals = dict(zip(wanted, found))
     for regime, tally in tallies.items():
-        tables[regime] = Tables(tally.units, unit_docs, tally.doc_spurious)
-        regimes[regime] = regime_scores(regime, tally.outcomes, tables[regime], documents, bootstrap, seed)
+        regimes[regime] = regime_scores(regime, tally.outcomes, tables[regime], documents, bootstrap, seed,
+                                        intervals.get(regime))
     outcomes = tuple(o for regime in REGIMES for o in tallies[regime].outcomes)
     report = ScoreReport(
         gold_sha256=gold.sha256, documents=documents, regimes=regimes, outcomes=outcomes,

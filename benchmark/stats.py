@@ -48,23 +48,47 @@ def resample_counts(n_units: int, n_resamples: int, seed: int, chunk: int = 100)
 def bootstrap_intervals(units: np.ndarray, fixed: np.ndarray, n_resamples: int = 1000, seed: int = 0,
                         ) -> tuple[Interval | None, dict[str, Interval]]:
     """95% percentile intervals of micro F1, overall and per category."""
-    n_units = units.shape[0]
+    return bootstrap_intervals_many([(units, fixed)], n_resamples, seed)[0]
+
+
+# Resample draws held in memory at once (resamples x units): a block of ~16M multiplicities.
+_BLOCK_CELLS = 16_000_000
+
+
+def bootstrap_intervals_many(tables, n_resamples: int = 1000, seed: int = 0,
+                             ) -> list[tuple[Interval | None, dict[str, Interval]]]:
+    """`bootstrap_intervals` of several (units, fixed) tables over the same gold records, in one pass.
+
+    The draws depend only on the seed and the number of units, so every table (both regimes of
+    one score) sees the same resamples: drawing them once gives exactly the per-table results.
+    The resampled sums are integer counts, computed as float64 products (exact far below 2**53).
+    """
+    if not tables:
+        return []
+    n_units = tables[0][0].shape[0]
     if n_units == 0:
-        return None, {}
-    flat = units.reshape(n_units, -1).astype(np.int64)
-    sums = []
-    for block in resample_counts(n_units, n_resamples, seed):
-        sums.append(block.astype(np.int64) @ flat)
-    per_cat = np.concatenate(sums).reshape(n_resamples, len(CATEGORIES), 4) + fixed
-    overall = f1_from(per_cat.sum(axis=1))
-    categories = f1_from(per_cat)
-    interval = _percentile(overall)
-    cat_ci = {}
-    for i, name in enumerate(CATEGORIES):
-        ci = _percentile(categories[:, i])
-        if ci is not None:
-            cat_ci[name] = ci
-    return interval, cat_ci
+        return [(None, {}) for _ in tables]
+    width = len(CATEGORIES) * 4
+    flat = np.concatenate([units.reshape(n_units, -1) for units, _ in tables], axis=1).astype(np.float64)
+    sums = np.empty((n_resamples, flat.shape[1]))
+    chunk = max(1, min(100, _BLOCK_CELLS // n_units))
+    position = 0
+    for block in resample_counts(n_units, n_resamples, seed, chunk=chunk):
+        sums[position:position + block.shape[0]] = block.astype(np.float64) @ flat
+        position += block.shape[0]
+    results = []
+    for k, (_, fixed) in enumerate(tables):
+        per_cat = sums[:, k * width:(k + 1) * width].reshape(n_resamples, len(CATEGORIES), 4) + fixed
+        overall = f1_from(per_cat.sum(axis=1))
+        categories = f1_from(per_cat)
+        interval = _percentile(overall)
+        cat_ci = {}
+        for i, name in enumerate(CATEGORIES):
+            ci = _percentile(categories[:, i])
+            if ci is not None:
+                cat_ci[name] = ci
+        results.append((interval, cat_ci))
+    return results
 
 
 def _percentile(values: np.ndarray) -> Interval | None:

@@ -16,6 +16,7 @@ predicted value earns against a gold value in a regime, and why.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -59,6 +60,18 @@ DURATION_UNITS = {"second": ("T", "S"), "minute": ("T", "M"), "hour": ("T", "H")
 _ISO_DURATION = re.compile(r"^P(?:\d+[YMWD])*(?:T(?:\d+[HMS])+)?$")
 
 
+# Pure functions of a string, memoized: the same words (roles, country names, dates) recur in every
+# document, and normalization is most of the scorer's time. Bounded, so memory stays flat.
+_MEMO = 1 << 16
+_fold = functools.lru_cache(maxsize=_MEMO)(geo.fold)
+_parse_date = functools.lru_cache(maxsize=_MEMO)(parse_date)  # DateValue and NoYear are frozen
+
+
+def _lookup(text: str) -> str | None:
+    """geo.lookup through the memoized fold."""
+    return geo.name_index().get(_fold(text))
+
+
 class NormalizationError(ValueError):
     """A value that cannot be normalized: a parse error of the prediction."""
 
@@ -99,6 +112,7 @@ def split_list(raw: object) -> list[object]:
     return [raw]
 
 
+@functools.lru_cache(maxsize=_MEMO)
 def text_tokens(text: str) -> tuple[str, ...]:
     """TEXT normal form: casefolded words, punctuation and articles dropped."""
     words = re.findall(r"\w+", text.casefold().replace("’", "'"))
@@ -113,13 +127,15 @@ def _singular(word: str) -> str:
     return word
 
 
+@functools.lru_cache(maxsize=_MEMO)
 def person_tokens(raw: str) -> tuple[str, ...]:
     """A name without titles, nationality words, punctuation or case."""
     text = raw.split(",")[0] if "," in raw else raw
     text = re.sub(r"\([^)]*\)", " ", text.casefold().replace("’", "'"))
     text = re.sub(r"'s\b", "", text)
     words = re.findall(r"[^\W\d_]+(?:[-'][^\W\d_]+)*", text)
-    while words and (words[0] in TITLE_WORDS or geo.is_demonym(words[0]) or geo.lookup(words[0])):
+    demonyms = geo.demonym_index()
+    while words and (words[0] in TITLE_WORDS or _fold(words[0]) in demonyms or _lookup(words[0])):
         words.pop(0)
     return tuple(w.replace("-", " ") for w in words)
 
@@ -137,6 +153,7 @@ def _role_words(text: str) -> list[str]:
 _ROLE_SYNONYMS = {" ".join(_role_words(k)): v for k, v in ROLE_SYNONYMS.items()}
 
 
+@functools.lru_cache(maxsize=_MEMO)
 def office_role(text: str) -> str:
     words = _role_words(text)
     role = " ".join(words)
@@ -180,6 +197,7 @@ class Normalizer:
 
     def __init__(self, entities: Mapping[str, Entity]):
         self.entities = entities
+        self._country_keys: dict[str, tuple[str, str, str]] = {}  # memo of _country_key
         self._alias: dict[str, dict[str, tuple[str, str]]] = {t: {} for t in (PERSON, PLACE, COUNTRY)}
         self._offices: dict[tuple[str, str | None], str] = {}
         self._persons: list[tuple[tuple[str, ...], str]] = []
@@ -190,13 +208,13 @@ class Normalizer:
                 continue
             forms = (entity.canonical, *entity.aliases)
             for form in forms:
-                key = " ".join(person_tokens(form)) if entity.type == PERSON else geo.fold(form)
+                key = " ".join(person_tokens(form)) if entity.type == PERSON else _fold(form)
                 via = "canonical" if form == entity.canonical else f"alias {form!r}"
                 self._alias[entity.type].setdefault(key, (entity.id, via))
             if entity.type == PERSON:
                 self._persons.append((person_tokens(entity.canonical), entity.id))
             if entity.type == COUNTRY:
-                world = geo.lookup(entity.canonical)
+                world = _lookup(entity.canonical)
                 if world:
                     self._country_names.setdefault(world, entity.id)
         self._cache: dict[tuple[str, str], Normal] = {}
@@ -211,16 +229,22 @@ class Normalizer:
     # -- entity resolution -----------------------------------------------------------
     def _country_key(self, raw: str) -> tuple[str, str, str]:
         """(key, display, via) of a country mention; key is `entity:ID` when the table knows it."""
-        folded = geo.fold(raw)
+        found = self._country_keys.get(raw)
+        if found is None:
+            found = self._country_keys[raw] = self._find_country_key(raw)
+        return found
+
+    def _find_country_key(self, raw: str) -> tuple[str, str, str]:
+        folded = _fold(raw)
         hit = self._alias[COUNTRY].get(folded) or self._alias[COUNTRY].get(folded.rstrip("s"))
         if hit:
             return f"entity:{hit[0]}", self.entities[hit[0]].canonical, hit[1]
-        world = geo.lookup(raw)
+        world = _lookup(raw)
         if world:
             if world in self._country_names:
                 entity_id = self._country_names[world]
                 return f"entity:{entity_id}", self.entities[entity_id].canonical, f"country table {raw!r}"
-            return f"country:{geo.fold(world)}", world, f"country table {raw!r}"
+            return f"country:{_fold(world)}", world, f"country table {raw!r}"
         return f"country:{folded}", raw.strip(), "unknown country"
 
     def _person(self, raw: str) -> Normal:
@@ -243,7 +267,7 @@ class Normalizer:
         return Normal(PERSON, f"person:{key}", raw.strip(), "unknown person")
 
     def _place(self, raw: str) -> Normal:
-        folded = geo.fold(raw)
+        folded = _fold(raw)
         if not folded:
             raise NormalizationError(f"not a place: {raw!r}")
         hit = self._alias[PLACE].get(folded)
@@ -255,7 +279,7 @@ class Normalizer:
         return Normal(PLACE, f"place:{folded}", raw.strip(), "unknown place")
 
     def _country(self, raw: str) -> Normal:
-        if not geo.fold(raw):
+        if not _fold(raw):
             raise NormalizationError(f"not a country: {raw!r}")
         key, display, via = self._country_key(raw)
         return Normal(COUNTRY, key, display, via)
@@ -315,11 +339,11 @@ class Normalizer:
     def _normalize(self, text: str, value_type: str) -> Normal:
         if value_type == DATE:
             try:
-                parsed = parse_date(text)
+                parsed = _parse_date(text)
             except ValueError as exc:
                 raise NormalizationError(str(exc)) from None
             if isinstance(parsed, NoYear):
-                return Normal(DATE, f"noyear:{geo.fold(text)}", text, "no year", no_year=True)
+                return Normal(DATE, f"noyear:{_fold(text)}", text, "no year", no_year=True)
             return Normal(DATE, f"date:{parsed.iso}", parsed.iso, "date", date=parsed)
         if value_type == PERSON:
             return self._person(text)
