@@ -548,7 +548,7 @@ def measure_rescore_and_memory(res: Results, repeat: int, quick: bool, workdir: 
     runs = workdir / "runs-shipped"
     fb = factbench_argv()
     light = ["rules", "oracle", "empty"]
-    seconds, result = timed_subprocess([*fb, "run", *sum((["-e", x] for x in light), []), "--out", str(runs)],
+    seconds, result = timed_subprocess([*fb, "run", *[arg for x in light for arg in ("-e", x)], "--out", str(runs)],
                                        cwd=workdir)
     if result.returncode != 0:
         raise SystemExit(f"factbench run failed: {result.stderr[-800:]}")
@@ -562,7 +562,7 @@ def measure_rescore_and_memory(res: Results, repeat: int, quick: bool, workdir: 
             continue
         seconds, result = timed_subprocess([*fb, "run", "-e", name, "--documents", "original", "--out", str(runs),
                                             "--timeout", "1800"], cwd=workdir, timeout=7200)
-        if result.returncode == 2 or "skipping" in result.stderr and "factbench run" not in result.stderr:
+        if result.returncode == 2 or ("skipping" in result.stderr and "factbench run" not in result.stderr):
             peaks[name] = "unavailable: " + " ".join(result.stderr.strip().splitlines()[-1:])[:80]
         print(f"  {name} on the article: {seconds:.1f} s (exit {result.returncode})", flush=True)
     bare, board, always = [], [], []
@@ -572,7 +572,7 @@ def measure_rescore_and_memory(res: Results, repeat: int, quick: bool, workdir: 
         if result.returncode != 0:
             raise SystemExit(f"factbench leaderboard failed: {result.stderr[-800:]}")
         board.append(seconds)
-        seconds, result = timed_subprocess([*fb, "run", "--reuse", "always", *sum((["-e", x] for x in light), []),
+        seconds, result = timed_subprocess([*fb, "run", "--reuse", "always", *[arg for x in light for arg in ("-e", x)],
                                             "--out", str(runs)], cwd=workdir)
         always.append(seconds)
     groups = len({p.parent for p in runs.glob("*/manifest.json")})
