@@ -234,7 +234,7 @@ def run_plan(plan: Plan, gold, doc_ids: tuple[str, ...], root: Path, *, timeout:
             if record["status"] == "failed":
                 outcome.failed[doc_id] = record["reason"]
             manifest["documents"][doc_id] = record
-            folder.save_manifest()
+            folder.checkpoint()
             progress.update(1)
     finally:
         if worker is not None:

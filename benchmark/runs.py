@@ -26,6 +26,7 @@ import json
 import os
 import re
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -54,8 +55,11 @@ def inside(root: Path, *parts: str) -> Path:
     return path
 
 
-def atomic_write(path: Path, data: str | bytes) -> None:
-    """Write to a temporary file beside `path`, then rename: readers never see half a file."""
+def atomic_write(path: Path, data: str | bytes, durable: bool = True) -> None:
+    """Write to a temporary file beside `path`, then rename: readers never see half a file.
+
+    `durable` also fsyncs, so the file survives a power loss; a killed process never needs it.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     mode = "wb" if isinstance(data, bytes) else "w"
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -64,7 +68,8 @@ def atomic_write(path: Path, data: str | bytes) -> None:
         with os.fdopen(fd, mode, **({} if isinstance(data, bytes) else {"encoding": "utf-8", "newline": ""})) as f:
             f.write(data)
             f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -114,7 +119,9 @@ class PredictionCache:
         return entry if isinstance(entry, dict) and "records" in entry else None
 
     def put(self, name: str, version: str, config_hash: str, doc_sha: str, entry: dict[str, Any]) -> None:
-        atomic_write(self._path(name, version, config_hash, doc_sha), json.dumps(entry, ensure_ascii=False))
+        # The cache can always be rebuilt: an atomic rename is enough, no fsync per document.
+        atomic_write(self._path(name, version, config_hash, doc_sha), json.dumps(entry, ensure_ascii=False),
+                     durable=False)
 
 
 # --------------------------------------------------------------------------- run folders
@@ -135,14 +142,21 @@ class RunFolder:
         self.save_manifest()
         self._predictions = open(self.path / "predictions.jsonl", "a", encoding="utf-8")  # noqa: SIM115
 
-    def save_manifest(self) -> None:
-        atomic_write(self.path / "manifest.json", json.dumps(self.manifest, indent=2, ensure_ascii=False))
+    def save_manifest(self, durable: bool = True) -> None:
+        atomic_write(self.path / "manifest.json", json.dumps(self.manifest, indent=2, ensure_ascii=False),
+                     durable=durable)
+        self._saved_at = time.monotonic()
+
+    def checkpoint(self, every_s: float = 1.0) -> None:
+        """Save the manifest of a run in progress at most every `every_s` seconds (no fsync):
+        rewriting it per document would make long runs quadratic. The cache makes resuming safe."""
+        if time.monotonic() - self._saved_at >= every_s:
+            self.save_manifest(durable=False)
 
     def append_predictions(self, records: Iterable[dict[str, Any]]) -> None:
         for record in records:
             self._predictions.write(json.dumps(record, ensure_ascii=False) + "\n")
-        self._predictions.flush()
-        os.fsync(self._predictions.fileno())
+        self._predictions.flush()  # in the OS's hands: a killed process loses nothing
 
     def save_log(self, log: Any) -> None:
         """Keep the tail of the worker's stdout/stderr (`worker.log`) and how many bytes it wrote in all."""
@@ -156,6 +170,8 @@ class RunFolder:
         self.manifest["log_bytes"] = self.manifest.get("log_bytes", 0) + log.total
 
     def close(self) -> None:
+        self._predictions.flush()
+        os.fsync(self._predictions.fileno())
         self._predictions.close()
 
 

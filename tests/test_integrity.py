@@ -167,7 +167,7 @@ def test_a_killed_run_is_never_counted_and_resumes(tmp_path: Path, plugin: Path)
     (run_dir,) = [p for p in runs.iterdir() if p.is_dir() and p.name != "cache"]
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["complete"] is False and manifest["status"] == "running"
-    assert list(manifest["documents"]) == [first_doc]
+    assert set(manifest["documents"]) <= {first_doc}  # checkpointed at most every second
     # the worker, in a session of its own, does not outlive its parent
     deadline = time.monotonic() + 10
     while _alive(int(first_pid)) and time.monotonic() < deadline:
