@@ -8,12 +8,14 @@ carry a preset (`hf-llm@gemma3`); `path/to/file.py:Class` and `module:Class` wor
 from __future__ import annotations
 
 import difflib
+import hashlib
 import importlib
 import importlib.util
+import json
+import os
 import re
 import sys
-from dataclasses import dataclass
-from importlib import metadata
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from benchmark.errors import BadInput, UnknownExtractor
@@ -38,19 +40,27 @@ def _requirement_name(requirement: str) -> str:
 
 
 def _installed(name: str) -> bool:
-    try:
-        metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return False
-    return True
+    """Whether a distribution is installed, without parsing its metadata (that is slow)."""
+    from importlib import metadata
+
+    return next(iter(metadata.distributions(name=name)), None) is not None
 
 
-def _needs(ep: metadata.EntryPoint) -> tuple[tuple[str, ...], tuple[str, ...]]:
+_REQUIRES: dict[str, list[str]] = {}
+
+
+def _requires(dist) -> list[str]:
+    if dist.name not in _REQUIRES:
+        _REQUIRES[dist.name] = dist.requires or []
+    return _REQUIRES[dist.name]
+
+
+def _needs(ep) -> tuple[tuple[str, ...], tuple[str, ...]]:
     extras = ep.extras
     if not extras or ep.dist is None:
         return (), ()
     needs = []
-    for requirement in ep.dist.requires or []:
+    for requirement in _requires(ep.dist):
         if ";" not in requirement:
             continue
         spec, marker = requirement.split(";", 1)
@@ -61,8 +71,47 @@ def _needs(ep: metadata.EntryPoint) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(needs), missing
 
 
+def _index_path() -> Path:
+    """Where the entry-point index is cached, keyed by the state of every folder on sys.path.
+
+    Installing or removing a distribution changes its site folder's mtime, so a stale index
+    is never read. Reading installed metadata costs more than the rest of `factbench list`.
+    """
+    state = []
+    for entry in sys.path:
+        try:
+            state.append(f"{entry}:{os.stat(entry or '.').st_mtime_ns}")
+        except OSError:
+            state.append(entry)
+    key = hashlib.sha256("\n".join(state).encode()).hexdigest()[:16]
+    root = os.environ.get("FACTBENCH_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "factbench")
+    return Path(root) / "registry" / f"entry-points-{key}.json"
+
+
 def entries() -> dict[str, ExtractorEntry]:
-    """Every registered extractor by name, from metadata alone."""
+    """Every registered extractor by name, from metadata alone (cached per sys.path state)."""
+    path = _index_path()
+    try:
+        cached = json.loads(path.read_text(encoding="utf-8"))
+        return {e["name"]: ExtractorEntry(e["name"], e["target"], e["origin"], tuple(e["needs"]),
+                                          tuple(e["missing"])) for e in cached}
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    out = _scan()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps([asdict(e) for e in out.values()]), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only home: scan every time
+    return out
+
+
+def _scan() -> dict[str, ExtractorEntry]:
+    from importlib import metadata
+
     out: dict[str, ExtractorEntry] = {}
     for ep in sorted(metadata.entry_points(group=GROUP), key=lambda e: e.name):
         dist = ep.dist.name if ep.dist is not None else "?"

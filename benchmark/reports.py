@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from benchmark.types import CATEGORIES, REGIMES, Counts, ScoreReport
+if TYPE_CHECKING:  # `factbench list` prints tables too, and must start fast
+    from benchmark.types import Counts, ScoreReport
 
 
 def fmt(value: float | None, digits: int = 3) -> str:
@@ -34,6 +35,8 @@ def _counts_row(name: str, c: Counts) -> list[Any]:
 
 def score_table(report: ScoreReport) -> str:
     """Per regime: overall, then each category (empty cells where a category has no gold)."""
+    from benchmark.types import CATEGORIES, REGIMES
+
     parts = []
     headers = ["", "precision", "recall", "f1", "tp", "partial", "fp", "fn"]
     for regime in REGIMES:
