@@ -147,8 +147,32 @@ def _sum_counts(report: ScoreReport, regime: str, docs: list[str]) -> Counts | N
     return total
 
 
-def build(root: Path, gold_path: str | None = None
-          ) -> tuple[list[LeaderboardRow], list[RobustnessRow], list[FactRow], list[str], list[dict[str, str]]]:
+@dataclass(frozen=True)
+class GroupScores:
+    """What one (extractor, version, config_hash) scored: its facts-matrix column and both reports."""
+
+    column: str
+    main: ScoreReport  # the original documents, with bootstrap intervals
+    variants: ScoreReport | None  # the variants it ran on, if any
+
+    @property
+    def outcomes(self) -> tuple[FactOutcome, ...]:
+        return self.main.outcomes + (self.variants.outcomes if self.variants else ())
+
+
+@dataclass(frozen=True)
+class Board:
+    """Everything derived from a runs folder: the CSVs' rows and the reports behind them."""
+
+    rows: list[LeaderboardRow]
+    robustness: list[RobustnessRow]
+    facts: list[FactRow]
+    columns: list[str]
+    matrix: list[dict[str, str]]
+    scored: dict[tuple[str, str, str], GroupScores]
+
+
+def build(root: Path, gold_path: str | None = None) -> Board:
     from benchmark import __version__
     from benchmark.gold import load_gold
     from benchmark.runs import read_manifests
@@ -168,7 +192,7 @@ def build(root: Path, gold_path: str | None = None
     all_docs = set(gold.documents)
     rows: list[LeaderboardRow] = []
     robustness: list[RobustnessRow] = []
-    outcomes_by_column: dict[str, list[FactOutcome]] = {}
+    scored: dict[tuple[str, str, str], GroupScores] = {}
     for key in sorted(groups):
         group = groups[key]
         m = group.manifest
@@ -176,8 +200,9 @@ def build(root: Path, gold_path: str | None = None
         attempted_variants = sorted(d for d in set(chosen) | set(failed) if d not in originals)
         main = score(gold, predictions, originals, bootstrap=1000, seed=int(m.get("seed") or 0)).report
         variants = score(gold, predictions, attempted_variants, bootstrap=0).report if attempted_variants else None
-        column = group.title if group.title not in outcomes_by_column else f"{group.title}@{key[1]}"
-        outcomes_by_column[column] = list(main.outcomes) + (list(variants.outcomes) if variants else [])
+        taken = {g.column for g in scored.values()}
+        column = group.title if group.title not in taken else f"{group.title}@{key[1]}"
+        scored[key] = GroupScores(column, main, variants)
         runtime = sum(float(r[1]["documents"][d].get("seconds") or 0.0) for d, r in chosen.items())
         loads = {r[0]: r[1].get("timings", {}).get("load_s") or 0.0 for r in chosen.values()}
         peaks = [r[1].get("peak_mem_mb") for r in group.runs if r[1].get("peak_mem_mb")]
@@ -220,8 +245,8 @@ def build(root: Path, gold_path: str | None = None
                 documents=len(originals), worst_doc=worst[1],
             ))
     rows = _ranked(rows)
-    facts, columns, matrix = _facts_matrix(gold, outcomes_by_column)
-    return rows, robustness, facts, columns, matrix
+    facts, columns, matrix = _facts_matrix(gold, {g.column: g.outcomes for g in scored.values()})
+    return Board(rows, robustness, facts, columns, matrix, scored)
 
 
 def _robust_row(m: dict[str, Any], document, regime: str, counts: Counts) -> RobustnessRow:
@@ -257,7 +282,7 @@ def _ranked(rows: list[LeaderboardRow]) -> list[LeaderboardRow]:
     return sorted(ranked, key=position)
 
 
-def _facts_matrix(gold, outcomes_by_column: dict[str, list[FactOutcome]]):
+def _facts_matrix(gold, outcomes_by_column: dict[str, tuple[FactOutcome, ...]]):
     columns = sorted(outcomes_by_column)
     cell: dict[tuple[str, str, str], str] = {}
     for column, outcomes in outcomes_by_column.items():
@@ -289,9 +314,10 @@ def rebuild(root: Path, gold_path: str | None = None) -> list[LeaderboardRow]:
 
     root.mkdir(parents=True, exist_ok=True)
     with locked(root):
-        rows, robustness, facts, columns, matrix = build(root, gold_path)
+        board = build(root, gold_path)
+        rows, facts, columns, matrix = board.rows, board.facts, board.columns, board.matrix
         atomic_write(root / "leaderboard.csv", dataclass_csv(LeaderboardRow, rows))
-        atomic_write(root / "robustness.csv", dataclass_csv(RobustnessRow, robustness))
+        atomic_write(root / "robustness.csv", dataclass_csv(RobustnessRow, board.robustness))
         fixed = field_names(FactRow)
         atomic_write(root / "facts_matrix.csv", csv_text(
             (*fixed, *columns),

@@ -12,8 +12,6 @@ from __future__ import annotations
 import bisect
 import re
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,73 +96,15 @@ def fact_labels(fact_rows: list[Any]) -> dict[str, list[Fact]]:
     return dict(by_doc)
 
 
-@contextmanager
-def _remembering_scores(memo: list[tuple[Any, ...]]) -> Iterator[None]:
-    """While build() runs, remember each score() it computes with its exact inputs.
-
-    build() keeps its ScoreReports to itself; the bootstrap behind the category intervals is
-    the slow part, so scoring everything twice would double the report's time. This is a memo
-    of a pure function: `_score` reuses a result only for equal inputs and computes otherwise.
-    """
-    from benchmark import scoring
-
-    real = scoring.score
-
-    def remembering(gold, predictions, documents=None, **options):
-        predictions = list(predictions)
-        result = real(gold, predictions, documents, **options)
-        memo.append((gold, None if documents is None else tuple(documents), options, predictions, result))
-        return result
-
-    scoring.score = remembering
-    try:
-        yield
-    finally:
-        scoring.score = real
-
-
-def _score(memo: list[tuple[Any, ...]], gold, predictions: list[Any], documents: list[str], **options: Any):
-    from benchmark.scoring import score
-
-    for m_gold, m_docs, m_options, m_predictions, result in memo:
-        if m_gold is gold and m_docs == tuple(documents) and m_options == options and m_predictions == predictions:
-            return result
-    return score(gold, predictions, documents, **options)
-
-
-def _rescore(root: Path, gold, originals: list[str], memo: list[tuple[Any, ...]]
-             ) -> dict[tuple[str, str, str], tuple[Any, dict]]:
-    """(extractor, version, config_hash) -> (column, {"outcomes", "category_ci"}), as build() scores them."""
-    from benchmark.leaderboard import _Group, _newest_predictions
-    from benchmark.runs import read_manifests
-
-    groups: dict[tuple[str, str, str], Any] = {}
-    for path, manifest in read_manifests(root):
-        if not manifest.get("complete"):
-            continue
-        key = (manifest["extractor"], manifest.get("extractor_version", ""), manifest.get("config_hash", ""))
-        group = groups.setdefault(key, _Group(manifest))
-        group.runs.append((path, manifest))
-        if manifest.get("created_at", "") > group.manifest.get("created_at", ""):
-            group.manifest = manifest
+def _rescore(board) -> dict[tuple[str, str, str], tuple[Any, dict]]:
+    """(extractor, version, config_hash) -> (column, {"outcomes", "category_ci", "f1"}), from build()'s reports."""
     out: dict[tuple[str, str, str], tuple[Any, dict]] = {}
-    columns: set[str] = set()
-    all_docs = set(gold.documents)
-    for key in sorted(groups):
-        group = groups[key]
-        predictions, failed, chosen = _newest_predictions(group, all_docs)
-        variants = sorted(d for d in set(chosen) | set(failed) if d not in originals)
-        seed = int(group.manifest.get("seed") or 0)
-        main = _score(memo, gold, predictions, originals, bootstrap=1000, seed=seed).report
-        outcomes = list(main.outcomes)
-        if variants:
-            outcomes += list(_score(memo, gold, predictions, variants, bootstrap=0).report.outcomes)
-        column = group.title if group.title not in columns else f"{group.title}@{key[1]}"
-        columns.add(column)
+    for key, group in board.scored.items():
+        main = group.main
         ci = {regime: {c: (i.low, i.high) for c, i in main.regimes[regime].category_ci.items()}
               for regime in REGIMES}
-        out[key] = (column, {"outcomes": tuple(outcomes), "category_ci": ci,
-                             "f1": {r: main.regimes[r].overall.f1 for r in REGIMES}})
+        out[key] = (group.column, {"outcomes": group.outcomes, "category_ci": ci,
+                                   "f1": {r: main.regimes[r].overall.f1 for r in REGIMES}})
     return out
 
 
@@ -183,12 +123,12 @@ def gather(root: Path, gold_path: str | None = None) -> ReportData:
     from benchmark.gold import load_gold
     from benchmark.leaderboard import build
 
-    memo: list[tuple[Any, ...]] = []
-    with _remembering_scores(memo):
-        rows, robustness, fact_rows, columns, matrix = build(root, gold_path)
+    board = build(root, gold_path)
+    rows, robustness, fact_rows, columns, matrix = (board.rows, board.robustness, board.facts, board.columns,
+                                                    board.matrix)
     gold = load_gold(gold_path)
     originals = list(gold.scope("original"))
-    rescored = _rescore(root, gold, originals, memo)
+    rescored = _rescore(board)
 
     extractors: list[ExtractorView] = []
     by_key: dict[tuple[str, str, str], dict[str, Any]] = defaultdict(dict)
