@@ -30,6 +30,7 @@ Clean-up (`clean_records`)
 from __future__ import annotations
 
 import ast
+import datetime as dt
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -316,13 +317,19 @@ def _looks_like_record(fragment: str) -> bool:
     return re.search(r"""["']?type["']?\s*:""", own) is not None or nested < 0
 
 
-def _records_in(value: Any) -> list[dict[str, Any]] | None:
-    """The records a parsed JSON value holds (a record, a list, a wrapper); None if none recognised."""
+def _records_in(value: Any, result: ParseResult | None = None) -> list[dict[str, Any]] | None:
+    """The records a parsed JSON value holds (a record, a list, a wrapper); None if none recognised.
+
+    Items of a list that hold no record are counted in `result.failures`.
+    """
     if isinstance(value, list):
         out = []
         for item in value:
-            inner = _records_in(item)
-            if inner:
+            inner = _records_in(item, result)
+            if inner is None:
+                if result is not None:
+                    result.failures += 1
+            else:
                 out.extend(inner)
         return out
     if not isinstance(value, dict):
@@ -340,7 +347,7 @@ def _records_in(value: Any) -> list[dict[str, Any]] | None:
                     out.append({"type": kind, **item})
         elif isinstance(inner, list) and (not inner or any(isinstance(i, dict) for i in inner)):
             recognised = True
-            out.extend(_records_in(inner) or [])
+            out.extend(_records_in(inner, result) or [])
     return out if recognised else None
 
 
@@ -356,7 +363,7 @@ def parse_records(output: str) -> ParseResult:
     except (json.JSONDecodeError, ValueError):
         whole = None
     if whole is not None:
-        records = _records_in(whole)
+        records = _records_in(whole, result)
         if records is not None:
             result.objects = records
             return result
@@ -370,7 +377,7 @@ def _parse_fragment(text: str, result: ParseResult) -> None:
     candidates, tail = _scan(text)
     for candidate in candidates:
         loaded = _loads(candidate)
-        records = _records_in(loaded[0]) if loaded else None
+        records = _records_in(loaded[0], result) if loaded else None
         if records is None:
             result.failures += 1
             continue
@@ -390,6 +397,7 @@ def _parse_fragment(text: str, result: ParseResult) -> None:
 _NO_VALUE = {"", "unknown", "n/a", "na", "none", "null", "not stated", "not specified", "not mentioned", "-"}
 _META_KEYS = {"type", "slots", "evidence", "confidence"}
 _WORD = re.compile(r"\w+", re.U)
+_LIST_SPLIT = re.compile(r"\s*[,;]\s*|\s+and\s+")
 _STOP = {"the", "of", "and", "a", "an", "in", "on", "to", "for", "at", "by", "with"}
 
 
@@ -423,6 +431,49 @@ def _grounded(value: str, text_words: set[str]) -> bool:
         if len(word) >= 4 and any(t.startswith(word[:max(4, len(word) - 2)]) for t in text_words):
             return True
     return False
+
+
+_MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
+                "october", "november", "december")
+_NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+                 "eleven", "twelve")
+_DURATION_UNITS = {"H": "hour", "M": "minute", "S": "second", "D": "day", "W": "week", "Y": "year"}
+
+
+def _date_grounded(value: str, text_words: set[str], published: str | None) -> bool:
+    """An ISO date is supported when its year is in the text (or is the published year or the one
+    before, which an implied year resolves to) and its month and day are named in the text. A date
+    in the week up to the published date ("on Wednesday") needs no words. Other strings stay."""
+    m = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", value)
+    if not m:
+        return True  # not ISO: left for the scorer to read
+    year, month, day = m.group(1), m.group(2), m.group(3)
+    if published and day:
+        try:
+            delta = (dt.date.fromisoformat(published[:10]) - dt.date.fromisoformat(value)).days
+        except ValueError:
+            delta = -1
+        if 0 <= delta < 7:
+            return True
+    pub_year = int(published[:4]) if published else None
+    if year not in text_words and (pub_year is None or int(year) not in (pub_year, pub_year - 1)):
+        return False
+    if month:
+        name = _MONTH_NAMES[int(month) - 1] if 1 <= int(month) <= 12 else ""
+        if not any(w.startswith(name[:3]) for w in text_words if len(w) >= 3) and month not in text_words:
+            return False
+    return not day or str(int(day)) in text_words or day in text_words or any(
+        w.startswith(str(int(day))) and w[len(str(int(day))):] in ("st", "nd", "rd", "th") for w in text_words)
+
+
+def _duration_grounded(value: str, text: str) -> bool:
+    """PT4H is supported when the text says "4 hours", "four-hour" or the like."""
+    m = re.fullmatch(r"P(?:T)?(\d+)([HMSDWY])", value.strip().upper())
+    if not m:
+        return True
+    n, unit = int(m.group(1)), _DURATION_UNITS[m.group(2)]
+    number = str(n) + (f"|{_NUMBER_WORDS[n]}" if n < len(_NUMBER_WORDS) else "")
+    return re.search(rf"\b(?:{number})[\s-]+{unit}", text, flags=re.I) is not None
 
 
 def _clean_date(value: str, published: str | None, resolve: bool) -> str:
@@ -470,10 +521,17 @@ def clean_records(objects: Iterable[Mapping[str, Any]], text: str, published: st
                 continue
             items = value if isinstance(value, list) else [value]
             values = [v for v in (_as_text(i) for i in items) if v]
+            if spec.is_list:  # "A, B and C" -> three values, as the scorer reads a string
+                values = [p.strip() for v in values for p in _LIST_SPLIT.split(v) if _as_text(p)]
             if spec.value_type == DATE:
                 values = [_clean_date(v, published, resolve_dates) for v in values]
-            if require_grounding and spec.value_type not in (None, DATE, DURATION):
-                kept = [v for v in values if _grounded(v, text_words)]
+            if require_grounding and spec.value_type is not None:
+                if spec.value_type == DATE:
+                    kept = [v for v in values if _date_grounded(v, text_words, published)]
+                elif spec.value_type == DURATION:
+                    kept = [v for v in values if _duration_grounded(v, text)]
+                else:
+                    kept = [v for v in values if _grounded(v, text_words)]
                 stats.ungrounded_values += len(values) - len(kept)
                 values = kept
             values = list(dict.fromkeys(values))
@@ -489,27 +547,33 @@ def clean_records(objects: Iterable[Mapping[str, Any]], text: str, published: st
             continue
         seen.add(key)
         record: dict[str, Any] = {"type": kind, "slots": slots}
-        evidence = _evidence(slots, schema, lowered, offset if full_text is not None else 0)
+        evidence = _evidence(slots, schema, source, lowered, offset if full_text is not None else 0)
         if evidence:
             record["evidence"] = evidence
         out.append(record)
     return out
 
 
-def _evidence(slots: Mapping[str, Any], schema: Mapping[str, Any], lowered: str,
+def _evidence(slots: Mapping[str, Any], schema: Mapping[str, Any], source: str, lowered: str,
               offset: int) -> list[list[int]]:
+    """Spans where entity and text values occur verbatim (exact case first), from the chunk on."""
     spans = []
     for name, value in slots.items():
         spec = schema[name]
         if spec.value_type in (None, DATE, DURATION):
             continue
         for item in value if isinstance(value, list) else [value]:
-            needle = item.lower()
-            pos = lowered.find(needle, offset)
-            if pos < 0:
-                pos = lowered.find(needle)
-            if pos >= 0 and len(needle) >= 2:
-                spans.append([pos, pos + len(needle)])
+            if len(item) < 2:
+                continue
+            pos = -1
+            for haystack, needle in ((source, item), (lowered, item.lower())):
+                pos = haystack.find(needle, offset)
+                if pos < 0:
+                    pos = haystack.find(needle)
+                if pos >= 0:
+                    break
+            if pos >= 0:
+                spans.append([pos, pos + len(item)])
     return sorted({tuple(s): s for s in spans}.values())
 
 
