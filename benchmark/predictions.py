@@ -26,20 +26,20 @@ MAX_DEPTH = 32  # nesting of JSON arrays and objects in one line or record
 
 
 def _too_deep(value: Any, limit: int | None = None) -> bool:
-    """True when `value` nests arrays/objects deeper than `limit` (default MAX_DEPTH; iterative: no recursion)."""
+    """True when `value` nests arrays/objects deeper than `limit` (default MAX_DEPTH).
+
+    Level by level, keeping only containers: no recursion, and cheap for the flat records of real output.
+    """
     limit = MAX_DEPTH if limit is None else limit
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            children = item.values()
-        elif isinstance(item, (list, tuple)):
-            children = item
-        else:
-            continue
+    containers = (dict, list, tuple)
+    level = [value] if isinstance(value, containers) else []
+    depth = 0
+    while level:
+        depth += 1
         if depth > limit:
             return True
-        stack.extend((child, depth + 1) for child in children)
+        level = [child for item in level for child in (item.values() if isinstance(item, dict) else item)
+                 if isinstance(child, containers)]
     return False
 
 
