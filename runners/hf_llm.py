@@ -44,13 +44,10 @@ from benchmark.extractor import Extractor, cache_dir, require
 from benchmark.types import Document
 from runners.llm_common import (
     COMPLETION_STOP,
-    CleanStats,
     chat_messages,
     chunk_text,
-    clean_records,
     completion_prompt,
-    merge_records,
-    parse_records,
+    records_from_answers,
 )
 
 log = logging.getLogger(__name__)
@@ -371,26 +368,19 @@ class HFLLMExtractor(Extractor):
     def extract(self, document: Document) -> list[dict[str, Any]]:
         self.ensure_loaded()
         started = time.perf_counter()
-        stats = CleanStats()
-        failures = truncated = tokens = 0
-        groups = []
-        self.last_outputs = []
+        tokens = 0
+        answers = []
         for offset, piece in chunk_text(document.text, int(self.config["chunk_chars"])):
             raw, n_tokens = self._generate(piece, document.published)
             tokens += n_tokens
-            self.last_outputs.append(raw)
-            parsed = parse_records(raw)
-            failures += parsed.failures
-            truncated += parsed.truncated
-            groups.append(clean_records(
-                parsed.objects, piece, document.published, offset=offset, full_text=document.text,
-                resolve_dates=bool(self.config["resolve_dates"]),
-                require_grounding=bool(self.config["require_grounding"]), stats=stats,
-            ))
-        records = merge_records(groups)
+            answers.append((offset, piece, raw))
+        self.last_outputs = [raw for _, _, raw in answers]
+        read = records_from_answers(answers, document, self.config)
+        records, failures, truncated, stats, chunks = read.records, read.failures, read.truncated, read.stats, \
+            len(answers)
         self.last_stats = {
             "parse_failures": failures, "truncated": truncated, **stats.as_dict(),
-            "records": len(records), "generated_tokens": tokens, "chunks": len(groups),
+            "records": len(records), "generated_tokens": tokens, "chunks": chunks,
             "load_s": self.load_s, "convert_s": self.converted_s,
             "extract_s": round(time.perf_counter() - started, 3),
             "max_new_tokens": int(self.config["max_new_tokens"]),

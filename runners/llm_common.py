@@ -577,6 +577,34 @@ def _evidence(slots: Mapping[str, Any], schema: Mapping[str, Any], source: str, 
     return sorted({tuple(s): s for s in spans}.values())
 
 
+@dataclass
+class Answers:
+    """Records read from a model's answers to a document's chunks, with what reading them cost."""
+
+    records: list[dict[str, Any]]
+    failures: int
+    truncated: int
+    stats: CleanStats
+
+
+def records_from_answers(answers: Iterable[tuple[int, str, str]], document: Any,
+                         config: Mapping[str, Any]) -> Answers:
+    """(chunk offset, chunk text, raw answer) per chunk -> cleaned, grounded, merged records."""
+    stats = CleanStats()
+    failures = truncated = 0
+    groups = []
+    for offset, piece, raw in answers:
+        parsed = parse_records(raw)
+        failures += parsed.failures
+        truncated += parsed.truncated
+        groups.append(clean_records(
+            parsed.objects, piece, document.published, offset=offset, full_text=document.text,
+            resolve_dates=bool(config["resolve_dates"]), require_grounding=bool(config["require_grounding"]),
+            stats=stats,
+        ))
+    return Answers(merge_records(groups), failures, truncated, stats)
+
+
 def merge_records(groups: Iterable[list[dict[str, Any]]]) -> list[dict[str, Any]]:
     """Concatenate the records of several chunks, dropping exact duplicates."""
     out, seen = [], set()

@@ -38,7 +38,7 @@ from typing import Any, ClassVar
 from benchmark.errors import BadInput, FactbenchError
 from benchmark.extractor import Extractor, cache_dir
 from benchmark.types import Document
-from runners.llm_common import CleanStats, chat_messages, chunk_text, clean_records, merge_records, parse_records
+from runners.llm_common import chat_messages, chunk_text, records_from_answers
 
 log = logging.getLogger(__name__)
 
@@ -298,19 +298,8 @@ class OpenAIExtractor(Extractor):
         else:
             with ThreadPoolExecutor(max_workers=workers) as pool:
                 outputs = list(pool.map(run, [piece for _, piece in pieces]))
-        stats = CleanStats()
-        failures = truncated = 0
-        groups = []
-        for (offset, piece), raw in zip(pieces, outputs):
-            parsed = parse_records(raw)
-            failures += parsed.failures
-            truncated += parsed.truncated
-            groups.append(clean_records(
-                parsed.objects, piece, document.published, offset=offset, full_text=document.text,
-                resolve_dates=bool(self.config["resolve_dates"]),
-                require_grounding=bool(self.config["require_grounding"]), stats=stats,
-            ))
-        records = merge_records(groups)
+        read = records_from_answers(((o, p, raw) for (o, p), raw in zip(pieces, outputs)), document, self.config)
+        records, failures, truncated, stats = read.records, read.failures, read.truncated, read.stats
         self.last_outputs = outputs
         self.last_stats = {
             "parse_failures": failures, "truncated": truncated, **stats.as_dict(), "records": len(records),
