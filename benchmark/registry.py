@@ -146,11 +146,47 @@ def _import_target(target: str, label: str) -> type:
     return cls
 
 
+PROBE_TIMEOUT_S = float(os.environ.get("FACTBENCH_PROBE_TIMEOUT", "60"))
+_PROBE = """
+import importlib, importlib.util, sys
+target = sys.argv[1]
+module_name = target.partition(":")[0]
+if module_name.endswith(".py"):
+    spec = importlib.util.spec_from_file_location("factbench_probe", module_name)
+    spec.loader.exec_module(importlib.util.module_from_spec(spec))
+else:
+    importlib.import_module(module_name)
+"""
+
+
+def _probe_import(target: str, label: str) -> None:
+    """Import a third-party plugin in a child process first: one that hangs or exits at import
+    then costs only itself, never the run. Raises BadInput (caused by the failure) with the reason."""
+    if os.environ.get("FACTBENCH_WORKER"):
+        return  # already isolated: the worker is the child
+    import subprocess
+
+    try:
+        result = subprocess.run([sys.executable, "-c", _PROBE, target], capture_output=True, text=True,
+                                timeout=PROBE_TIMEOUT_S, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        cause = TimeoutError(f"import took longer than {PROBE_TIMEOUT_S:g} s")
+        raise BadInput(f"extractor {label}: cannot import: {cause}") from cause
+    if result.returncode != 0:
+        lines = [line for line in result.stderr.strip().splitlines() if line.strip()]
+        reason = lines[-1][:300] if lines else f"the import exited with status {result.returncode}"
+        cause = RuntimeError(reason)
+        raise BadInput(f"extractor {label}: cannot import: {reason}") from cause
+
+
 def resolve(spec: str) -> tuple[type, str | None, str]:
     """(class, preset, origin) for NAME, NAME@PRESET, path/to/file.py:Class or module:Class."""
     base, _, preset = spec.partition("@")
     if ":" in base:
         origin = "path" if base.split(":")[0].endswith(".py") else "module"
+        if origin == "path" and not Path(base.split(":")[0]).is_file():
+            raise BadInput(f"extractor file {base.split(':')[0]} does not exist")
+        _probe_import(base, spec)
         cls = _import_target(base, spec)
     else:
         known = entries()
@@ -161,6 +197,8 @@ def resolve(spec: str) -> tuple[type, str | None, str]:
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise UnknownExtractor(f"unknown extractor {base!r} (available: {', '.join(names)}){hint}")
         origin = entry.origin
+        if origin != "built-in":
+            _probe_import(entry.target, spec)
         cls = _import_target(entry.target, spec)
     from benchmark.extractor import Extractor
 

@@ -76,7 +76,7 @@ class Worker:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "benchmark.worker", str(write_fd)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            pass_fds=(write_fd,), start_new_session=True, env={**os.environ, **(env or {})},
+            pass_fds=(write_fd,), start_new_session=True, env={**os.environ, **(env or {}), "FACTBENCH_WORKER": "1"},
         )
         os.close(write_fd)
         self._log_thread = threading.Thread(target=self.log.feed, args=(self.proc.stdout,), daemon=True)

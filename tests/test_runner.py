@@ -256,3 +256,25 @@ def test_check_plugin_names_violations(tmp_path: Path) -> None:
     assert len(violations) == 5
     assert any("'treaty'" in v for v in violations) and any("no slot 'venue'" in v for v in violations)
     assert any("evidence span [5, 1]" in v for v in violations) and any("confidence 3" in v for v in violations)
+
+
+@pytest.mark.parametrize(("mode", "reason"), [("hang", "import took longer than 2 s"),
+                                              ("exit", "the import exited with status 4")])
+def test_plugin_that_hangs_or_exits_at_import_costs_only_itself(tmp_path: Path, mode: str, reason: str) -> None:
+    plugin = tmp_path / "bad_import.py"
+    plugin.write_text(textwrap.dedent('''
+        import os, time
+        from benchmark.extractor import Extractor
+        if os.environ["MODE"] == "exit":
+            os._exit(4)
+        time.sleep(600)
+        class X(Extractor):
+            name = "x"
+    '''))
+    runs = tmp_path / "runs"
+    result = factbench("run", "-e", f"{plugin}:X", "-e", "oracle", "--documents", "original", "--out", str(runs),
+                       env={"MODE": mode, "FACTBENCH_PROBE_TIMEOUT": "2"})
+    assert result.returncode == 1
+    failed = [line for line in result.stderr.splitlines() if line.startswith("factbench: failed:")]
+    assert len(failed) == 1 and reason in failed[0]
+    assert [r["extractor"] for r in read_csv(runs / "leaderboard.csv")] == ["oracle", "oracle"]
