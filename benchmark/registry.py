@@ -166,17 +166,18 @@ def _probe_import(target: str, label: str) -> None:
         return  # already isolated: the worker is the child
     import subprocess
 
+    module_name = target.partition(":")[0]
     try:
         result = subprocess.run([sys.executable, "-c", _PROBE, target], capture_output=True, text=True,
                                 timeout=PROBE_TIMEOUT_S, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
         cause = TimeoutError(f"import took longer than {PROBE_TIMEOUT_S:g} s")
-        raise BadInput(f"extractor {label}: cannot import: {cause}") from cause
+        raise BadInput(f"extractor {label}: cannot import {module_name}: {cause}") from cause
     if result.returncode != 0:
         lines = [line for line in result.stderr.strip().splitlines() if line.strip()]
         reason = lines[-1][:300] if lines else f"the import exited with status {result.returncode}"
         cause = RuntimeError(reason)
-        raise BadInput(f"extractor {label}: cannot import: {reason}") from cause
+        raise BadInput(f"extractor {label}: cannot import {module_name}: {reason}") from cause
 
 
 def resolve(spec: str) -> tuple[type, str | None, str]:
