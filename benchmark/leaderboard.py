@@ -9,7 +9,6 @@ then name) and stands on both regime rows; reference rows (oracle, empty) have n
 
 from __future__ import annotations
 
-import json
 import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -347,9 +346,3 @@ def leaderboard_command(args) -> int:
     rows = rebuild(root, gold_path=args.gold)
     print_leaderboard(rows)
     return 0
-
-
-def rows_as_json(rows: list[LeaderboardRow]) -> str:
-    from dataclasses import asdict
-
-    return json.dumps([asdict(r) for r in rows], indent=2)

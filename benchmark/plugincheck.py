@@ -117,9 +117,8 @@ def check_plugin(target: str, sets: dict[str, dict[str, str]], timeout: float = 
 
     plan = make_plan(target, sets)  # an unknown name or unimportable target is bad input (exit 2)
     violations = _identity_violations(plan.cls) + _heavy_imports(plan.cls, target)
-    spec = target if ":" in target else plan.extractor.name
     try:
-        with Worker(spec, plan.extractor.config) as worker:
+        with Worker(plan.worker_target, plan.extractor.config) as worker:
             first, _ = worker.extract(CHECK_DOCUMENT, timeout)
             second, _ = worker.extract(CHECK_DOCUMENT, timeout)
     except WorkerFailure as exc:

@@ -39,7 +39,12 @@ class Plan:
     preset: str | None
     extractor: Extractor
     origin: str
-    skipped: str | None = None
+
+    @property
+    def worker_target(self) -> str:
+        """What the worker resolves: the path or module target as given, else the registered name
+        (its config, preset included, travels separately)."""
+        return self.spec if ":" in self.spec else self.extractor.name
 
     @property
     def title(self) -> str:
@@ -157,7 +162,6 @@ def select_shard(doc_ids: tuple[str, ...], shard: str | None) -> tuple[str, ...]
 @dataclass
 class RunOutcome:
     plan: Plan
-    run_dir: Path
     failed: dict[str, str] = field(default_factory=dict)
 
 
@@ -165,7 +169,7 @@ def run_plan(plan: Plan, gold, doc_ids: tuple[str, ...], root: Path, *, timeout:
              reuse: str, seed: int, shard: str | None, progress) -> RunOutcome:
     """Run one extractor over the documents; write its run folder; never raise for its failures."""
     from benchmark import __version__
-    from benchmark.predictions import parse_records
+    from benchmark.predictions import parse_records, prediction_to_json
     from benchmark.runs import PredictionCache, RunFolder, new_run_id, now, text_sha256
     from benchmark.worker import Worker, WorkerFailure
 
@@ -184,7 +188,7 @@ def run_plan(plan: Plan, gold, doc_ids: tuple[str, ...], root: Path, *, timeout:
     run_id = new_run_id(ex.name, ex.config_label(), ex.config_hash())
     manifest["run_id"] = run_id
     folder = RunFolder(root, run_id, manifest)
-    outcome = RunOutcome(plan, folder.path)
+    outcome = RunOutcome(plan)
     worker: Worker | None = None
     started = time.perf_counter()
     try:
@@ -200,7 +204,7 @@ def run_plan(plan: Plan, gold, doc_ids: tuple[str, ...], root: Path, *, timeout:
             else:
                 try:
                     if worker is None:
-                        worker = Worker(plan.spec if ":" in plan.spec else ex.name, ex.config,
+                        worker = Worker(plan.worker_target, ex.config,
                                         memory_mb=memory_mb)
                         manifest["timings"]["load_s"] = worker.load_s
                     raw, seconds = worker.extract(document, timeout)
@@ -227,8 +231,6 @@ def run_plan(plan: Plan, gold, doc_ids: tuple[str, ...], root: Path, *, timeout:
                     kept = []
                 elif record.get("source") == "run":
                     cache.put(ex.name, ex.version, ex.config_hash(), doc_sha, entry)
-                from benchmark.predictions import prediction_to_json
-
                 folder.append_predictions(prediction_to_json(p) for p in kept)
                 manifest["timings"]["extract_s"] += float(record.get("seconds") or 0.0)
             if record["status"] == "failed":
@@ -348,19 +350,17 @@ def extract_command(args) -> int:
     plan = make_plan(args.extractor, parse_sets(args.set))
     document = Document(id=_doc_id(path), text=text, published=args.published)
     try:
-        with Worker(plan.spec if ":" in plan.spec else plan.extractor.name, plan.extractor.config) as worker:
+        with Worker(plan.worker_target, plan.extractor.config) as worker:
             records, _ = worker.extract(document, args.timeout)
     except WorkerFailure as exc:
         raise ExtractorFailed(f"{plan.title}: {exc}") from None
-    from benchmark.predictions import parse_records
+    from benchmark.predictions import parse_records, prediction_to_json
 
     kept, problems = parse_records(records, document.id, plan.title)
     for problem in problems:
         print(f"factbench: {problem}", file=sys.stderr)
     out = sys.stdout
     for prediction in kept:
-        from benchmark.predictions import prediction_to_json
-
         out.write(json.dumps(prediction_to_json(prediction), ensure_ascii=False) + "\n")
     return 1 if problems and not kept else 0
 

@@ -92,10 +92,6 @@ def scored_slots(record_type: str) -> tuple[SlotSpec, ...]:
     return tuple(s for s in RECORD_TYPES[record_type].values() if s.scored)
 
 
-def descriptive_slots(record_type: str) -> tuple[str, ...]:
-    return tuple(s.name for s in RECORD_TYPES[record_type].values() if not s.scored)
-
-
 # --------------------------------------------------------------------------- documents
 
 
