@@ -184,130 +184,135 @@ def prepare_gold(doc: GoldDocument, normalizer: Normalizer) -> list[GoldView]:
 # --------------------------------------------------------------------------- matching
 
 
-_PARSE_ERROR = (0.0, "parse_error")
+class _GoldIndex:
+    """Where a predicted value can earn credit in one document's gold, by (type, slot, key).
 
-
-def _compare(pred: PredValue, gold: tuple[GoldValue, tuple[Normal, ...]], regime: str,
-             memo: dict | None) -> tuple[float, str]:
-    """`compare` of a predicted value and a gold value, remembered per (normal form, gold value, regime).
-
-    Normal forms come from the document's normalizer cache and gold forms from its GoldViews, so
-    both live as long as the memo (a DocumentScorer's): their ids are stable keys.
+    `compare` gives credit only for equal keys (any regime) or, leniently, a truncated date,
+    an office without its country, or a TEXT value; these indexes find exactly those
+    candidates, so the scorer compares a value with a handful of gold values, not all of them.
+    Entries are (gold record position within its type, value position within the slot, forms).
     """
-    if pred.normal is None:
-        return _PARSE_ERROR
-    if memo is None:
-        return compare(pred.normal, gold[1], regime)
-    key = (id(pred.normal), id(gold[1]), regime)
-    found = memo.get(key)
-    if found is None:
-        found = memo[key] = compare(pred.normal, gold[1], regime)
-    return found
+
+    def __init__(self, by_type: Mapping[str, Sequence[GoldView]]):
+        self.keys: dict[tuple[str, str, str], list[tuple[int, int, tuple[Normal, ...]]]] = defaultdict(list)
+        self.truncations: dict[tuple[str, str, str], list[tuple[int, int, tuple[Normal, ...]]]] = defaultdict(list)
+        self.roles: dict[tuple[str, str, str | None], list[tuple[int, int, tuple[Normal, ...]]]] = defaultdict(list)
+        self.texts: dict[tuple[str, str], list[tuple[int, int, tuple[Normal, ...]]]] = defaultdict(list)
+        for rtype, views in by_type.items():
+            for g, view in enumerate(views):
+                for slot, values in view.values.items():
+                    for j, (_, normals) in enumerate(values):
+                        entry = (g, j, normals)
+                        for key in dict.fromkeys(n.key for n in normals):
+                            self.keys[(rtype, slot, key)].append(entry)
+                        head = normals[0]
+                        if head.date is not None:
+                            for t in head.date.truncations():
+                                self.truncations[(rtype, slot, t)].append(entry)
+                        if head.value_type == OFFICE and head.country is not None:
+                            self.roles[(rtype, slot, head.role)].append(entry)
+                        if head.value_type == TEXT:
+                            self.texts[(rtype, slot)].append(entry)
+
+    def lenient_candidates(self, rtype: str, slot: str, normal: Normal):
+        if normal.value_type == DATE:
+            if normal.date is not None and not normal.no_year:
+                return self.truncations.get((rtype, slot, normal.date.iso))
+        elif normal.value_type == OFFICE:
+            if normal.country is None:
+                return self.roles.get((rtype, slot, normal.role))
+        elif normal.value_type == TEXT:
+            return self.texts.get((rtype, slot))
+        return None
 
 
-def _disjoint(positive: list[tuple[int, int]]) -> bool:
+Cell = tuple[int, int, float, str]  # (pred value index, gold value index, credit, reason) within one slot
+
+
+CellsByPair = dict[tuple[int, int], dict[str, list[Cell]]]  # (pred record, gold record) -> slot -> cells
+
+
+def positive_cells(preds: Sequence[PredRecord], rtype: str, index: _GoldIndex) -> tuple[CellsByPair, CellsByPair]:
+    """Every (predicted value, gold value) pair with credit, per record pair and slot: (strict, lenient).
+
+    Equal keys earn the same credit in both regimes; the lenient extras come on top.
+    """
+    strict: CellsByPair = {}
+    lenient: CellsByPair = {}
+    keys = index.keys
+    for p, record in enumerate(preds):
+        for slot, pvals in record.values.items():
+            for i, pv in enumerate(pvals):
+                normal = pv.normal
+                if normal is None:
+                    continue
+                full: set[tuple[int, int]] = set()
+                for g, j, normals in keys.get((rtype, slot, normal.key), ()):
+                    full.add((g, j))
+                    credit, reason = compare(normal, normals, "strict")
+                    cell = (i, j, credit, reason)
+                    strict.setdefault((p, g), {}).setdefault(slot, []).append(cell)
+                    lenient.setdefault((p, g), {}).setdefault(slot, []).append(cell)
+                for g, j, normals in index.lenient_candidates(rtype, slot, normal) or ():
+                    if (g, j) in full:
+                        continue
+                    credit, reason = compare(normal, normals, "lenient")
+                    if credit > 0:
+                        lenient.setdefault((p, g), {}).setdefault(slot, []).append((i, j, credit, reason))
+    return strict, lenient
+
+
+def _disjoint(positive: Sequence[tuple]) -> bool:
     """True when no two positive cells share a row or a column (a partial permutation)."""
-    return len({r for r, _ in positive}) == len(positive) == len({c for _, c in positive})
+    return len({c[0] for c in positive}) == len(positive) == len({c[1] for c in positive})
 
 
-def match_slot(preds: Sequence[PredValue], golds: Sequence[tuple[GoldValue, tuple[Normal, ...]]],
-               regime: str, memo: dict | None = None) -> SlotMatch:
-    """Optimal one-to-one matching of a slot's predicted and gold values."""
-    if not preds or not golds:
-        return NO_MATCH
-    scores = [[_compare(p, g, regime, memo) for g in golds] for p in preds]
-    if len(preds) == 1 and len(golds) == 1:
-        credit, reason = scores[0][0]
-        return SlotMatch.of(((0, 0, credit, reason),) if credit > 0 else ())
-    positive = [(r, c) for r, row in enumerate(scores) for c, s in enumerate(row) if s[0] > 0]
-    if _disjoint(positive):
+def match_slot(cells: list[Cell], n_pred: int, n_gold: int) -> SlotMatch:
+    """Optimal one-to-one matching of a slot's values, from its positive cells."""
+    if len(cells) > 1:
+        cells.sort()
+    if _disjoint(cells):
         # No two positive cells compete: every optimal assignment takes exactly these (in row order,
         # as linear_sum_assignment returns them), and its zero cells are dropped anyway.
-        return SlotMatch.of(tuple((r, c, scores[r][c][0], scores[r][c][1]) for r, c in positive))
+        return SlotMatch.of(tuple(cells))
     from scipy.optimize import linear_sum_assignment
 
-    matrix = np.array([[s[0] for s in row] for row in scores])
+    matrix = np.zeros((n_pred, n_gold))
+    found = {}
+    for i, j, credit, reason in cells:
+        matrix[i, j] = credit
+        found[(i, j)] = (i, j, credit, reason)
     rows, cols = linear_sum_assignment(matrix, maximize=True)
-    return SlotMatch.of(tuple((int(r), int(c), scores[r][c][0], scores[r][c][1])
-                              for r, c in zip(rows, cols) if matrix[r, c] > 0))
+    return SlotMatch.of(tuple(found[(int(r), int(c))] for r, c in zip(rows, cols) if matrix[r, c] > 0))
 
 
-def _pair_matches(pred: PredRecord, gold: GoldView, regime: str, memo: dict | None = None) -> dict[str, SlotMatch]:
-    pvals, gvals = pred.values, gold.values
-    return {
-        spec.name: match_slot(pvals.get(spec.name, ()), gvals.get(spec.name, ()), regime, memo)
-        for spec in SCORED[gold.record.type]
-    }
-
-
-def _gold_hooks(view: GoldView, lenient: bool) -> set[tuple[str, str]]:
-    """What a predicted value must bring to earn credit against this gold record (see `_pred_hooks`)."""
-    hooks = set()
-    for slot, values in view.values.items():
-        for _, normals in values:
-            for n in normals:
-                hooks.add((slot, n.key))
-            head = normals[0]
-            if lenient:
-                if head.date is not None:
-                    hooks.update((slot, "trunc:" + t) for t in head.date.truncations())
-                if head.value_type == OFFICE and head.country is not None:
-                    hooks.add((slot, "role:" + str(head.role)))
-                if head.value_type == TEXT:
-                    hooks.add((slot, "text"))
-    return hooks
-
-
-def _pred_hooks(record: PredRecord, lenient: bool) -> set[tuple[str, str]]:
-    """A superset of the ways a predicted record can agree with a gold record: every case where
-    `compare` gives credit (equal keys; leniently, a truncated date, an office without its country,
-    any TEXT value) shares a hook with the gold record. No shared hook: no agreement at all."""
-    hooks = set()
-    for slot, values in record.values.items():
-        for pv in values:
-            n = pv.normal
-            if n is None:
-                continue
-            hooks.add((slot, n.key))
-            if lenient:
-                if n.value_type == DATE and n.date is not None and not n.no_year:
-                    hooks.add((slot, "trunc:" + n.date.iso))
-                elif n.value_type == OFFICE and n.country is None:
-                    hooks.add((slot, "role:" + str(n.role)))
-                elif n.value_type == TEXT:
-                    hooks.add((slot, "text"))
-    return hooks
-
-
-def align(preds: Sequence[PredRecord], golds: Sequence[GoldView], regime: str, memo: dict | None = None
-          ) -> list[tuple[int, int, dict[str, SlotMatch]]]:
+def align(preds: Sequence[PredRecord], golds: Sequence[GoldView],
+          cells: Mapping[tuple[int, int], Mapping[str, list[Cell]]]) -> list[tuple[int, int, dict[str, SlotMatch]]]:
     """One-to-one alignment of predicted to gold records of one type; never a zero-agreement pair."""
-    if not preds or not golds:
+    if not cells:
         return []
-    lenient = regime == "lenient"
-    gold_hooks = [_gold_hooks(g, lenient) for g in golds]
-    matches = []
-    for p in preds:
-        hooks = _pred_hooks(p, lenient)
-        # Pairs that share no hook agree on nothing: they are never aligned, so never matched here.
-        matches.append([_pair_matches(p, g, regime, memo) if not hooks.isdisjoint(gh) else None
-                        for g, gh in zip(golds, gold_hooks)])
-    credits = [[sum(m.credit for m in row_m.values()) if row_m is not None else 0.0 for row_m in row]
-               for row in matches]
-    positive = [(r, c) for r, row in enumerate(credits) for c, credit in enumerate(row) if credit > 0]
-    if not positive:
-        return []
+    matches: dict[tuple[int, int], dict[str, SlotMatch]] = {}
+    credits: dict[tuple[int, int], float] = {}
+    for (p, g), by_slot in cells.items():
+        pvals, gvals = preds[p].values, golds[g].values
+        found = {slot: match_slot(slot_cells, len(pvals[slot]), len(gvals[slot]))
+                 for slot, slot_cells in by_slot.items()}
+        matches[(p, g)] = found
+        credits[(p, g)] = sum(m.credit for m in found.values())
+    positive = sorted(pair for pair, credit in credits.items() if credit > 0)
     if _disjoint(positive):
         # Agreement comes in steps of 0.5 and the tie-break adds at most TIE_BREAK < 0.5 in all, so an
         # optimal assignment takes every positive pair when none competes: exactly these, in row order.
-        return [(r, c, matches[r][c]) for r, c in positive]
-    agreement = np.array(credits)
+        return [(p, g, matches[(p, g)]) for p, g in positive]
+    agreement = np.zeros((len(preds), len(golds)))
+    for (p, g), credit in credits.items():
+        agreement[p, g] = credit
     overlap = np.array([[_jaccard(p.descriptive, g.descriptive) for g in golds] for p in preds])
     from scipy.optimize import linear_sum_assignment
 
     weight = TIE_BREAK / max(1, min(len(preds), len(golds)))
     rows, cols = linear_sum_assignment(agreement + weight * overlap, maximize=True)
-    return [(int(r), int(c), matches[r][c]) for r, c in zip(rows, cols) if agreement[r, c] > 0]
+    return [(int(r), int(c), matches[(int(r), int(c))]) for r, c in zip(rows, cols) if agreement[r, c] > 0]
 
 
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
@@ -315,35 +320,143 @@ def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(union) if union else 0.0
 
 
-# --------------------------------------------------------------------------- judging
+# --------------------------------------------------------------------------- outcomes
+
+# Every scored slot of the schema gets a number: an outcome is counted as one integer,
+# ((unit * N_SLOTS + slot) * 4 + kind), and all counts come from one bincount at the end.
+SLOTS: tuple[tuple[str, SlotSpec], ...] = tuple((rtype, spec) for rtype in RECORD_TYPES for spec in SCORED[rtype])
+SLOT_NUMBER = {(rtype, spec.name): k for k, (rtype, spec) in enumerate(SLOTS)}
+N_SLOTS = len(SLOTS)
+SLOT_CATEGORY = np.array([CAT_INDEX[spec.category or "other"] for _, spec in SLOTS], dtype=np.int64)
+
+# How an outcome is explained; the text is written only when someone reads it.
+MATCHED, FP_NO_SLOT, FP_NOT_GOLD, FP_NOT_A, FP_UNALIGNED, FN_MISSED, FN_RECORD = range(7)
+
+
+class Outcomes(Sequence[FactOutcome]):
+    """A regime's outcomes, recorded compactly while scoring and explained as FactOutcomes on demand.
+
+    Scoring a large corpus judges millions of values; building each explanation eagerly cost more
+    than the judging. Reading any item builds (and keeps) them all, in scoring order.
+    """
+
+    def __init__(self, parts: Sequence[tuple[str, list[tuple]]]):
+        self._parts = parts  # (regime, entries) in output order
+        self._built: tuple[FactOutcome, ...] | None = None
+
+    def _all(self) -> tuple[FactOutcome, ...]:
+        if self._built is None:
+            self._built = tuple(_explain(regime, e) for regime, entries in self._parts for e in entries)
+            self._parts = ()
+        return self._built
+
+    def __len__(self) -> int:
+        if self._built is not None:
+            return len(self._built)
+        return sum(len(entries) for _, entries in self._parts)
+
+    def __getitem__(self, index):
+        return self._all()[index]
+
+    def __iter__(self):
+        if self._built is not None:
+            return iter(self._built)
+        return (_explain(regime, e) for regime, entries in self._parts for e in entries)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __add__(self, other: Sequence[FactOutcome]) -> tuple[FactOutcome, ...]:
+        return (*self, *other)
+
+    def __repr__(self) -> str:
+        return f"Outcomes({len(self)} outcomes)"
+
+    def fact_cells(self):
+        """(fact_id, regime, outcome) of every outcome tied to a gold fact, without explaining them."""
+        if self._built is not None:
+            for o in self._built:
+                if o.fact_id:
+                    yield o.fact_id, o.regime, o.outcome
+            return
+        for regime, entries in self._parts:
+            for e in entries:
+                gv = e[6]
+                if gv is not None:
+                    yield gv.fact_id, regime, e[0]
+
+
+def _explain(regime: str, entry: tuple) -> FactOutcome:
+    """The FactOutcome of a compact entry (see `_Tally`)."""
+    outcome, spec, rtype, scorer, pred, pv, gv, view, reason, how = entry
+    doc_id = scorer.doc.id
+    if how == MATCHED:
+        return FactOutcome(
+            regime=regime, doc_id=doc_id, outcome=outcome, record_type=rtype, slot=spec.name,
+            category=gv.category, fact_id=gv.fact_id, gold_record=view.record.id, gold_value=gv.canonical,
+            predicted=pv.raw, normalized=pv.normal.display if pv.normal else None, reason=reason,
+            explanation=f"{pv.raw!r} matches gold {gv.canonical!r} ({reason}; normalized {pv.normal.display!r})",
+            pred_line=pred.prediction.line, evidence=scorer.spans(gv),
+        )
+    if outcome == "fn":
+        if how == FN_MISSED:
+            explanation = f"gold {gv.canonical!r} not predicted in the aligned record (line {pred.prediction.line})"
+        else:
+            explanation = f"no predicted {rtype} aligns with gold record {view.record.id}"
+        return FactOutcome(
+            regime=regime, doc_id=doc_id, outcome="fn", record_type=gv.record_type, slot=gv.slot,
+            category=gv.category, fact_id=gv.fact_id, gold_record=gv.record_id, gold_value=gv.canonical,
+            predicted=None, normalized=None, reason=reason, explanation=explanation, evidence=scorer.spans(gv),
+        )
+    gold = view.record if view is not None else None
+    if how == FP_NO_SLOT:
+        explanation = f"{pv.raw!r}: gold record {gold.id} has no {spec.name}"
+    elif how == FP_NOT_GOLD:
+        explanation = f"{pv.raw!r} (normalized {pv.normal.display!r}) is not gold {gv.canonical!r}: {reason}"
+    elif how == FP_NOT_A:
+        explanation = f"{pv.raw!r} is not a {spec.name} of gold record {gold.id}"
+    else:
+        explanation = f"{pv.raw!r}: the {rtype} record (line {pred.prediction.line}) matches no gold {rtype}"
+    if pv.normal is None:
+        reason, explanation = "parse_error", f"{pv.raw!r} cannot be normalized as {spec.value_type}: {pv.error}"
+    elif reason in ("spurious", "wrong_value", "wrong_date"):
+        # A value that is gold elsewhere (another record, or another slot) is in the wrong record.
+        here = (gold.id, spec.name) if gold is not None else None
+        elsewhere = next((g for g in scorer.by_key.get(pv.normal.key, ()) if (g.record_id, g.slot) != here), None)
+        if elsewhere is not None:
+            explanation += f"; {pv.normal.display!r} is gold in record {elsewhere.record_id}, slot {elsewhere.slot}"
+            reason = "wrong_record"
+    return FactOutcome(
+        regime=regime, doc_id=doc_id, outcome="fp", record_type=rtype, slot=spec.name,
+        category=spec.category or "other", fact_id=gv.fact_id if gv else None, gold_record=gold.id if gold else None,
+        gold_value=gv.canonical if gv else None, predicted=pv.raw,
+        normalized=pv.normal.display if pv.normal else None, reason=reason, explanation=explanation,
+        pred_line=pred.prediction.line, unsupported=scorer.unsupported(pv), parse_error=pv.normal is None,
+        evidence=tuple((s.start, s.end) for s in pred.prediction.evidence),
+    )
 
 
 class _Tally:
-    """Outcomes of one regime, plus the per-gold-record arrays the bootstrap resamples."""
+    """One regime's outcomes: compact entries (explained later) and one count code per outcome.
 
-    def __init__(self, regime: str, gold_index: Mapping[tuple[str, str], int]):
+    An entry is (outcome, slot spec, record type, scorer, predicted record, predicted value,
+    gold value, gold view, reason, how it is explained); a code is
+    ((unit * N_SLOTS + slot number) * 4 + kind), where the unit is a gold record, or
+    n_units + the document's position for a value no gold record carries.
+    """
+
+    def __init__(self, regime: str):
         self.regime = regime
-        self.outcomes: list[FactOutcome] = []
-        self.units = np.zeros((len(gold_index), len(CATEGORIES), 4), dtype=np.int64)
-        self.doc_spurious: dict[str, np.ndarray] = {}
-        self.gold_index = gold_index
+        self.entries: list[tuple] = []
+        self.codes: list[int] = []
         self.unsupported = 0
 
-    def add(self, outcome: FactOutcome, unit: tuple[str, str] | None) -> None:
-        self.outcomes.append(outcome)
-        kind = KIND[outcome.outcome]
-        cat = CAT_INDEX[outcome.category]
-        if unit is not None:
-            self.units[self.gold_index[unit], cat, kind] += 1
-        else:
-            self.doc_spurious.setdefault(outcome.doc_id, np.zeros((len(CATEGORIES), 4), dtype=np.int64))
-            self.doc_spurious[outcome.doc_id][cat, kind] += 1
-        if outcome.unsupported:
-            self.unsupported += 1
 
-
-def _explain_match(pv: PredValue, gv: GoldValue, reason: str) -> str:
-    return f"{pv.raw!r} matches gold {gv.canonical!r} ({reason}; normalized {pv.normal.display!r})"
+# --------------------------------------------------------------------------- judging
 
 
 class DocumentScorer:
@@ -353,10 +466,15 @@ class DocumentScorer:
         self.doc = doc
         self.normalizer = Normalizer(doc.entities)
         self.gold = prepare_gold(doc, self.normalizer)
-        self.gold_keys = {n.key for view in self.gold for vals in view.values.values() for _, ns in vals for n in ns}
+        self.gold_by_type: dict[str, list[GoldView]] = defaultdict(list)
+        for view in self.gold:
+            self.gold_by_type[view.record.type].append(view)
+        # The unit (gold record) position of each view within the document: records are units in file order.
+        self.position = {id(view): i for i, view in enumerate(self.gold)}
+        self.index = _GoldIndex(self.gold_by_type)
         self.folded_text = " ".join(doc.document.text.casefold().split())
-        self.memo: dict[tuple[int, int, str], tuple[float, str]] = {}  # compare() results, see _compare
-        self.spans = {gv.fact_id: tuple((s.start, s.end) for s in gv.evidence) for gv in doc.facts()}
+        self._spans = {gv.fact_id: tuple((s.start, s.end) for s in gv.evidence) for gv in doc.facts()}
+        self._unsupported: dict[tuple[str, str | None], bool] = {}
         self.by_key: dict[str, list[GoldValue]] = defaultdict(list)
         for view in self.gold:
             for vals in view.values.values():
@@ -364,116 +482,103 @@ class DocumentScorer:
                     for n in normals:
                         self.by_key[n.key].append(gv)
 
-    def _spans(self, gv: GoldValue) -> tuple[tuple[int, int], ...]:
-        found = self.spans.get(gv.fact_id)
+    def spans(self, gv: GoldValue) -> tuple[tuple[int, int], ...]:
+        found = self._spans.get(gv.fact_id)
         return found if found is not None else tuple((s.start, s.end) for s in gv.evidence)
 
-    def _unsupported(self, pv: PredValue) -> bool:
-        if pv.normal is not None and pv.normal.key in self.gold_keys:
-            return False
-        return " ".join(pv.raw.casefold().split()) not in self.folded_text
+    def unsupported(self, pv: PredValue) -> bool:
+        """A predicted value that is no gold value and does not occur in the text."""
+        key = (pv.raw, pv.normal.key if pv.normal is not None else None)
+        found = self._unsupported.get(key)
+        if found is None:
+            found = self._unsupported[key] = not (pv.normal is not None and pv.normal.key in self.by_key) and (
+                " ".join(pv.raw.casefold().split()) not in self.folded_text)
+        return found
 
-    def _fp(self, tally: _Tally, pred: PredRecord, spec: SlotSpec, pv: PredValue, reason: str,
-            explanation: str, gold: GoldRecord | None, gold_value: GoldValue | None = None) -> None:
-        if pv.normal is None:
-            reason, explanation = "parse_error", f"{pv.raw!r} cannot be normalized as {spec.value_type}: {pv.error}"
-        elif reason in ("spurious", "wrong_value", "wrong_date"):
-            # A value that is gold elsewhere (another record, or another slot) is in the wrong record.
-            here = (gold.id, spec.name) if gold is not None else None
-            elsewhere = next((gv for gv in self.by_key.get(pv.normal.key, ())
-                              if (gv.record_id, gv.slot) != here), None)
-            if elsewhere is not None:
-                explanation += (f"; {pv.normal.display!r} is gold in record {elsewhere.record_id}, "
-                                f"slot {elsewhere.slot}")
-                reason = "wrong_record"
-        unit = (self.doc.id, gold.id) if gold is not None else None
-        tally.add(FactOutcome(
-            regime=tally.regime, doc_id=self.doc.id, outcome="fp", record_type=pred.prediction.type,
-            slot=spec.name, category=spec.category or "other", fact_id=gold_value.fact_id if gold_value else None,
-            gold_record=gold.id if gold else None, gold_value=gold_value.canonical if gold_value else None,
-            predicted=pv.raw, normalized=pv.normal.display if pv.normal else None, reason=reason,
-            explanation=explanation, pred_line=pred.prediction.line, unsupported=self._unsupported(pv),
-            parse_error=pv.normal is None,
-            evidence=tuple((s.start, s.end) for s in pred.prediction.evidence),
-        ), unit)
-
-    def _fn(self, tally: _Tally, gv: GoldValue, reason: str, explanation: str) -> None:
-        tally.add(FactOutcome(
-            regime=tally.regime, doc_id=self.doc.id, outcome="fn", record_type=gv.record_type, slot=gv.slot,
-            category=gv.category, fact_id=gv.fact_id, gold_record=gv.record_id, gold_value=gv.canonical,
-            predicted=None, normalized=None, reason=reason, explanation=explanation,
-            evidence=self._spans(gv),
-        ), (self.doc.id, gv.record_id))
-
-    def _judge_pair(self, tally: _Tally, pred: PredRecord, gold: GoldView, matches: Mapping[str, SlotMatch]) -> None:
-        for spec in SCORED[gold.record.type]:
-            pvals = pred.values.get(spec.name, ())
-            gvals = gold.values.get(spec.name, ())
-            match = matches[spec.name]
-            used_p = {m[0] for m in match.pairs}
-            used_g = {m[1] for m in match.pairs}
-            for pi, gi, credit, reason in match.pairs:
-                pv, (gv, _) = pvals[pi], gvals[gi]
-                tally.add(FactOutcome(
-                    regime=tally.regime, doc_id=self.doc.id, outcome="tp" if credit == 1.0 else "partial",
-                    record_type=gold.record.type, slot=spec.name, category=gv.category, fact_id=gv.fact_id,
-                    gold_record=gold.record.id, gold_value=gv.canonical, predicted=pv.raw,
-                    normalized=pv.normal.display if pv.normal else None, reason=reason,
-                    explanation=_explain_match(pv, gv, reason), pred_line=pred.prediction.line,
-                    evidence=self._spans(gv),
-                ), (self.doc.id, gold.record.id))
-            missing = [gvals[i][0] for i in range(len(gvals)) if i not in used_g]
-            for pi, pv in enumerate(pvals):
-                if pi in used_p:
-                    continue
-                if not gvals:
-                    self._fp(tally, pred, spec, pv, "spurious",
-                             f"{pv.raw!r}: gold record {gold.record.id} has no {spec.name}", gold.record)
-                    continue
-                # The first gold value of the slot left unmatched explains the miss (no_year, wrong_date, ...).
-                first = next((i for i in range(len(gvals)) if i not in used_g), None) if pv.normal else None
-                if first is not None:
-                    _, reason = _compare(pv, gvals[first], tally.regime, self.memo)
-                    target = gvals[first][0]
-                    text = (f"{pv.raw!r} (normalized {pv.normal.display!r}) is not gold {target.canonical!r}: "
-                            f"{reason}")
-                    self._fp(tally, pred, spec, pv, reason, text, gold.record, target)
-                else:
-                    self._fp(tally, pred, spec, pv, "spurious",
-                             f"{pv.raw!r} is not a {spec.name} of gold record {gold.record.id}", gold.record)
-            for gv in missing:
-                self._fn(tally, gv, "missed", f"gold {gv.canonical!r} not predicted in the aligned record "
-                                               f"(line {pred.prediction.line})")
-
-    def score(self, predictions: Sequence[PredRecord], tally: _Tally) -> None:
+    def score(self, predictions: Sequence[PredRecord], tallies: Sequence[_Tally], unit_base: int,
+              free_unit: int) -> None:
+        """Judge every value in both regimes; `tallies` are (strict, lenient), in REGIMES order."""
         by_type_p: dict[str, list[PredRecord]] = defaultdict(list)
         for record in predictions:
             by_type_p[record.prediction.type].append(record)
-        by_type_g: dict[str, list[GoldView]] = defaultdict(list)
-        for view in self.gold:
-            by_type_g[view.record.type].append(view)
         for rtype in RECORD_TYPES:
-            preds, golds = by_type_p.get(rtype, []), by_type_g.get(rtype, [])
-            aligned = align(preds, golds, tally.regime, self.memo)
-            aligned_p = {a[0] for a in aligned}
-            aligned_g = {a[1] for a in aligned}
-            for pi, gi, matches in aligned:
-                self._judge_pair(tally, preds[pi], golds[gi], matches)
-            for pi, pred in enumerate(preds):
-                if pi in aligned_p:
+            preds, golds = by_type_p.get(rtype, ()), self.gold_by_type.get(rtype, ())
+            if not preds and not golds:
+                continue
+            cells = positive_cells(preds, rtype, self.index) if preds and golds else ({}, {})
+            for tally, regime_cells in zip(tallies, cells):
+                self._score_type(rtype, preds, golds, align(preds, golds, regime_cells), tally, unit_base, free_unit)
+
+    def _score_type(self, rtype: str, preds: Sequence[PredRecord], golds: Sequence[GoldView],
+                    aligned: list[tuple[int, int, dict[str, SlotMatch]]], tally: _Tally, unit_base: int,
+                    free_unit: int) -> None:
+        entries, codes = tally.entries, tally.codes
+        add, code = entries.append, codes.append
+        lenient = tally.regime == "lenient"
+        specs = SCORED[rtype]
+        numbers = [SLOT_NUMBER[(rtype, spec.name)] * 4 for spec in specs]
+        aligned_p = {a[0] for a in aligned}
+        aligned_g = {a[1] for a in aligned}
+        for pi, gi, matches in aligned:
+            pred, view = preds[pi], golds[gi]
+            base = (unit_base + self.position[id(view)]) * N_SLOTS * 4
+            for spec, number in zip(specs, numbers):
+                name = spec.name
+                pvals = pred.values.get(name, ())
+                gvals = view.values.get(name, ())
+                if not pvals and not gvals:
                     continue
-                for spec in SCORED[rtype]:
-                    for pv in pred.values.get(spec.name, ()):
-                        self._fp(tally, pred, spec, pv, "spurious",
-                                 f"{pv.raw!r}: the {rtype} record (line {pred.prediction.line}) matches no gold "
-                                 f"{rtype}", None)
-            for gi, view in enumerate(golds):
-                if gi in aligned_g:
-                    continue
-                for vals in view.values.values():
-                    for gv, _ in vals:
-                        self._fn(tally, gv, "record_missed", f"no predicted {rtype} aligns with gold record "
-                                                               f"{view.record.id}")
+                match = matches.get(name, NO_MATCH)
+                used_p = {m[0] for m in match.pairs}
+                used_g = {m[1] for m in match.pairs}
+                for i, j, credit, reason in match.pairs:
+                    kind = TP if credit == 1.0 else PARTIAL
+                    add(("tp" if kind == TP else "partial", spec, rtype, self, pred, pvals[i], gvals[j][0], view,
+                         reason, MATCHED))
+                    code(base + number + kind)
+                for i, pv in enumerate(pvals):
+                    if i in used_p:
+                        continue
+                    target = None
+                    if not gvals:
+                        how, reason = FP_NO_SLOT, "spurious"
+                    else:
+                        # The first gold value of the slot left unmatched explains the miss (no_year, wrong_date, ...).
+                        first = next((j for j in range(len(gvals)) if j not in used_g), None) if pv.normal else None
+                        if first is not None:
+                            target = gvals[first]
+                            _, reason = compare(pv.normal, target[1], tally.regime)
+                            how, target = FP_NOT_GOLD, target[0]
+                        else:
+                            how, reason = FP_NOT_A, "spurious"
+                    add(("fp", spec, rtype, self, pred, pv, target, view, reason, how))
+                    code(base + number + FP)
+                    if lenient and self.unsupported(pv):
+                        tally.unsupported += 1
+                for j, (gv, _) in enumerate(gvals):
+                    if j not in used_g:
+                        add(("fn", spec, rtype, self, pred, None, gv, view, "missed", FN_MISSED))
+                        code(base + number + FN)
+        free = free_unit * N_SLOTS * 4
+        for pi, pred in enumerate(preds):
+            if pi in aligned_p:
+                continue
+            for spec, number in zip(specs, numbers):
+                for pv in pred.values.get(spec.name, ()):
+                    add(("fp", spec, rtype, self, pred, pv, None, None, "spurious", FP_UNALIGNED))
+                    code(free + number + FP)
+                    if lenient and self.unsupported(pv):
+                        tally.unsupported += 1
+        for gi, view in enumerate(golds):
+            if gi in aligned_g:
+                continue
+            base = (unit_base + self.position[id(view)]) * N_SLOTS * 4
+            for slot, vals in view.values.items():
+                spec = RECORD_TYPES[rtype][slot]
+                number = SLOT_NUMBER[(rtype, slot)] * 4
+                for gv, _ in vals:
+                    add(("fn", spec, rtype, self, None, None, gv, view, "record_missed", FN_RECORD))
+                    code(base + number + FN)
 
 
 # --------------------------------------------------------------------------- aggregation
@@ -498,35 +603,53 @@ class Tables:
         return total
 
 
+@dataclass(frozen=True)
+class _Counted:
+    """A regime's counts, from its codes: per unit x slot x kind, then folded every way the report needs."""
+
+    tables: Tables
+    slots: np.ndarray  # N_SLOTS x 4
+    documents: np.ndarray  # documents x 4
+
+
+def _count(codes: list[int], documents: Sequence[str], unit_doc: np.ndarray) -> _Counted:
+    n_units = len(unit_doc)
+    n_docs = len(documents)
+    array = np.fromiter(codes, dtype=np.int64, count=len(codes))
+    kind = array % 4
+    slot = (array // 4) % N_SLOTS
+    unit = array // (4 * N_SLOTS)
+    per_slot = np.bincount(slot * 4 + kind, minlength=N_SLOTS * 4).reshape(N_SLOTS, 4)
+    by_cat = np.bincount((unit * len(CATEGORIES) + SLOT_CATEGORY[slot]) * 4 + kind,
+                         minlength=(n_units + n_docs) * len(CATEGORIES) * 4).reshape(n_units + n_docs,
+                                                                                     len(CATEGORIES), 4)
+    owner = np.concatenate([unit_doc, np.arange(n_docs, dtype=np.int64)])  # every unit's document position
+    per_doc = np.bincount(owner[unit] * 4 + kind, minlength=n_docs * 4).reshape(n_docs, 4)
+    free = by_cat[n_units:]
+    with_fp = np.flatnonzero(free.reshape(n_docs, len(CATEGORIES) * 4).any(axis=1))
+    spurious = {documents[d]: free[d] for d in with_fp}
+    unit_docs = tuple(documents[d] for d in unit_doc)
+    return _Counted(Tables(by_cat[:n_units], unit_docs, spurious), per_slot, per_doc)
+
+
 def _has_gold(tables: Tables) -> bool:
     per_cat = tables.units.sum(axis=0) + tables.fixed()
     return counts_of(per_cat.sum(axis=0)).gold > 0
 
 
-def regime_scores(regime: str, outcomes: Sequence[FactOutcome], tables: Tables, documents: Sequence[str],
-                  bootstrap: int, seed: int, intervals: tuple | None = None) -> RegimeScores:
+def regime_scores(regime: str, counted: _Counted, documents: Sequence[str], bootstrap: int, seed: int,
+                  intervals: tuple | None = None) -> RegimeScores:
     """Metrics of one regime; `intervals` are its bootstrap intervals when already computed."""
     from benchmark.stats import bootstrap_intervals
 
-    types: dict[str, list[int]] = {}
-    slots: dict[str, list[int]] = {}
-    docs: dict[str, list[int]] = {}
-    for o in outcomes:
-        i = KIND[o.outcome]
-        rtype = o.record_type
-        row = types.get(rtype)
-        if row is None:
-            row = types[rtype] = [0, 0, 0, 0]
-        row[i] += 1
-        key = f"{rtype}.{o.slot}"
-        row = slots.get(key)
-        if row is None:
-            row = slots[key] = [0, 0, 0, 0]
-        row[i] += 1
-        row = docs.get(o.doc_id)
-        if row is None:
-            row = docs[o.doc_id] = [0, 0, 0, 0]
-        row[i] += 1
+    tables = counted.tables
+    types: dict[str, np.ndarray] = {}
+    slots: dict[str, Counts] = {}
+    for k, (rtype, spec) in enumerate(SLOTS):
+        row = counted.slots[k]
+        if row.any():
+            slots[f"{rtype}.{spec.name}"] = counts_of(row)
+            types[rtype] = types[rtype] + row if rtype in types else row
     per_cat = tables.units.sum(axis=0) + tables.fixed()
     categories = {c: counts_of(per_cat[CAT_INDEX[c]]) for c in CATEGORIES}
     overall = counts_of(per_cat.sum(axis=0))
@@ -536,13 +659,12 @@ def regime_scores(regime: str, outcomes: Sequence[FactOutcome], tables: Tables, 
     if bootstrap and overall.gold:
         f1_ci, cat_ci = intervals if intervals is not None else bootstrap_intervals(
             tables.units, tables.fixed(), bootstrap, seed)
-    zero = (0, 0, 0, 0)
-    documents_counts = {d: counts_of(docs.get(d, zero)) for d in documents}
     return RegimeScores(
         regime=regime, overall=overall, categories=categories,
         types={k: counts_of(v) for k, v in sorted(types.items())},
-        slots={k: counts_of(v) for k, v in sorted(slots.items())},
-        documents=documents_counts, macro_f1=macro, f1_ci=f1_ci, category_ci=cat_ci,
+        slots=dict(sorted(slots.items())),
+        documents={d: counts_of(counted.documents[i]) for i, d in enumerate(documents)},
+        macro_f1=macro, f1_ci=f1_ci, category_ci=cat_ci,
     )
 
 
@@ -554,12 +676,15 @@ class Scored:
     tables: Mapping[str, Tables]
 
 
+_FACT_FIELDS = tuple(f.name for f in fields(FactOutcome))
+
+
 def facts_jsonl(outcomes: Iterable[FactOutcome]) -> str:
     """facts.jsonl text, byte-identical to `runs.facts_jsonl` (json of `dataclasses.asdict`) without its
     recursive deep copies, which cost more than the scoring itself on large runs."""
-    names = tuple(f.name for f in fields(FactOutcome))
-    dumps = json.dumps
-    return "".join(dumps({n: getattr(o, n) for n in names}, ensure_ascii=False) + "\n" for o in outcomes)
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    names = _FACT_FIELDS
+    return "".join([encode({n: getattr(o, n) for n in names}) + "\n" for o in outcomes])
 
 
 _SCORERS: dict[tuple[int, str], DocumentScorer] = {}
@@ -596,39 +721,39 @@ def _score(gold: GoldSet, predictions: Iterable[Prediction], documents: Sequence
     for prediction in predictions:
         if prediction.doc_id in in_scope:
             grouped[prediction.doc_id].append(prediction)
-    gold_index = {(d, r.id): i for i, (d, r) in enumerate(
-        (d, r) for d in documents for r in gold.documents[d].records)}
-    unit_docs = tuple(d for d in documents for _ in gold.documents[d].records)
-    tallies = {regime: _Tally(regime, gold_index) for regime in REGIMES}
+    unit_doc = np.fromiter((i for i, d in enumerate(documents) for _ in gold.documents[d].records), dtype=np.int64)
+    n_units = len(unit_doc)
+    tallies = tuple(_Tally(regime) for regime in REGIMES)
     unknown: dict[str, int] = {}
     duplicates = parse_errors = predicted_values = 0
-    for doc_id in documents:
-        scorer = _scorer(gold.documents[doc_id])
+    unit_base = 0
+    for position, doc_id in enumerate(documents):
+        doc = gold.documents[doc_id]
+        scorer = _scorer(doc)
         records, dups = prepare_predictions(grouped.get(doc_id, ()), scorer.normalizer, unknown)
         duplicates += dups
         for record in records:
             for values in record.values.values():
                 predicted_values += len(values)
                 parse_errors += sum(1 for v in values if v.normal is None)
-        for tally in tallies.values():
-            scorer.score(records, tally)
-    regimes = {}
-    tables = {regime: Tables(tally.units, unit_docs, tally.doc_spurious) for regime, tally in tallies.items()}
+        scorer.score(records, tallies, unit_base, n_units + position)
+        unit_base += len(doc.records)
+    counted = {tally.regime: _count(tally.codes, documents, unit_doc) for tally in tallies}
+    tables = {regime: c.tables for regime, c in counted.items()}
     intervals: dict[str, tuple] = {}
     if bootstrap:
         from benchmark.stats import bootstrap_intervals_many
 
         # Both regimes resample the same gold records with the same seed: one pass draws for both.
-        wanted = [regime for regime in tallies if _has_gold(tables[regime])]
+        wanted = [regime for regime in REGIMES if _has_gold(tables[regime])]
         found = bootstrap_intervals_many([(tables[r].units, tables[r].fixed()) for r in wanted], bootstrap, seed)
         intervals = dict(zip(wanted, found))
-    for regime, tally in tallies.items():
-        regimes[regime] = regime_scores(regime, tally.outcomes, tables[regime], documents, bootstrap, seed,
-                                        intervals.get(regime))
-    outcomes = tuple(o for regime in REGIMES for o in tallies[regime].outcomes)
+    regimes = {regime: regime_scores(regime, counted[regime], documents, bootstrap, seed, intervals.get(regime))
+               for regime in REGIMES}
     report = ScoreReport(
-        gold_sha256=gold.sha256, documents=documents, regimes=regimes, outcomes=outcomes,
-        parse_errors=parse_errors, unsupported=tallies["lenient"].unsupported,
+        gold_sha256=gold.sha256, documents=documents, regimes=regimes,
+        outcomes=Outcomes([(tally.regime, tally.entries) for tally in tallies]),
+        parse_errors=parse_errors, unsupported=tallies[REGIMES.index("lenient")].unsupported,
         predicted_values=predicted_values, duplicates=duplicates, unknown=dict(sorted(unknown.items())),
         problems=tuple(problems),
     )

@@ -9,7 +9,7 @@ the category each scored slot counts towards.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -318,7 +318,7 @@ class ScoreReport:
     gold_sha256: str
     documents: tuple[str, ...]
     regimes: Mapping[str, RegimeScores]
-    outcomes: tuple[FactOutcome, ...]
+    outcomes: Sequence[FactOutcome]  # scoring.Outcomes: explained on first read
     parse_errors: int
     unsupported: int
     predicted_values: int
