@@ -254,7 +254,8 @@ def _parse_value(value: Any, doc: Document, rid: str, rtype: str, slot_spec: Any
             problems.add("BAD_VALUE", f"entity {eid} is a {entity.type}, the slot takes {slot_spec.value_type}",
                          rid, where)
             return None
-        return GoldValue(canonical=entity.canonical, entity_id=eid, aliases=(), **common)
+        normals = normalizer.gold_normals(slot_spec.value_type, entity.canonical, eid)
+        return GoldValue(canonical=entity.canonical, entity_id=eid, aliases=(), normals=normals, **common)
     literal = value.get("value")
     aliases = value.get("aliases", [])
     if not isinstance(literal, str) or not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
@@ -265,14 +266,16 @@ def _parse_value(value: Any, doc: Document, rid: str, rtype: str, slot_spec: Any
         problems.add("VALUE_TOO_LONG", f"a value longer than {MAX_GOLD_VALUE_CHARS} characters", rid, where)
         return None
     try:
-        normal = normalizer.gold_normals(slot_spec.value_type, literal, None, [str(a) for a in aliases])[0]
+        normals = normalizer.gold_normals(slot_spec.value_type, literal, None, [str(a) for a in aliases])
+        normal = normals[0]
     except (NormalizationError, ValueError) as exc:
         problems.add("BAD_VALUE", f"{literal!r} is not a {slot_spec.value_type}: {exc}", rid, where)
         return None
     if normal.no_year or (normal.date is not None and normal.display != literal):
         problems.add("BAD_VALUE", f"gold dates are ISO with their precision ({literal!r})", rid, where)
         return None
-    return GoldValue(canonical=literal, entity_id=None, aliases=tuple(str(a) for a in aliases), **common)
+    return GoldValue(canonical=literal, entity_id=None, aliases=tuple(str(a) for a in aliases), normals=normals,
+                     **common)
 
 
 def read_gold_file(path: Path, seeds: Path | None = None) -> tuple[GoldDocument | None, list[InputProblem]]:
@@ -319,7 +322,7 @@ def read_gold_file(path: Path, seeds: Path | None = None) -> tuple[GoldDocument 
     entities = _parse_entities(raw.get("entities"), problems)
     normalizer = Normalizer(entities)
     records = _parse_records(raw.get("records"), document, entities, normalizer, problems)
-    gold = GoldDocument(document, text_file, entities, records, str(path))
+    gold = GoldDocument(document, text_file, entities, records, str(path), normalizer)
     return gold, problems.items
 
 

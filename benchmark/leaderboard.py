@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -107,8 +108,10 @@ class _Group:
         return f"{self.manifest['extractor']}@{self.manifest['config_label']}"
 
 
-def _newest_predictions(group: _Group, doc_ids: set[str]) -> tuple[list[Prediction], dict[str, str], dict]:
-    """Per document, the predictions of the newest complete run that holds it; and failures."""
+def _newest_predictions(group: _Group, doc_ids: set[str], known: Mapping[Path, Mapping[str, Any]]
+                        ) -> tuple[list[Prediction], dict[str, str], dict, dict[str, Any]]:
+    """Per document, the predictions of the newest complete run that holds it; failures; and the scoring
+    results already known for some of those documents (their predictions are not read again)."""
     from benchmark.predictions import iter_prediction_file
 
     chosen: dict[str, tuple[Path, dict[str, Any]]] = {}
@@ -123,14 +126,19 @@ def _newest_predictions(group: _Group, doc_ids: set[str]) -> tuple[list[Predicti
             elif doc_id not in chosen:
                 failed[doc_id] = record.get("reason", "failed")
     by_run: dict[Path, set[str]] = defaultdict(set)
+    results: dict[str, Any] = {}
     for doc_id, (path, _) in chosen.items():
-        by_run[path].add(doc_id)
+        result = known.get(path, {}).get(doc_id)
+        if result is not None:
+            results[doc_id] = result
+        else:
+            by_run[path].add(doc_id)
     predictions: list[Prediction] = []
     for path, docs in by_run.items():
         for item in iter_prediction_file(path / "predictions.jsonl", None):
             if isinstance(item, Prediction) and item.doc_id in docs:
                 predictions.append(item)
-    return predictions, failed, chosen
+    return predictions, failed, chosen, results
 
 
 def _f1(counts: Counts | None) -> float | None:
@@ -156,7 +164,13 @@ class GroupScores:
 
     @property
     def outcomes(self) -> tuple[FactOutcome, ...]:
-        return self.main.outcomes + (self.variants.outcomes if self.variants else ())
+        return (*self.main.outcomes, *(self.variants.outcomes if self.variants else ()))
+
+    def fact_cells(self) -> Iterator[tuple[str, str, str]]:
+        """(fact_id, regime, outcome) of every outcome tied to a gold fact, originals then variants."""
+        for report in (self.main, self.variants):
+            if report is not None:
+                yield from report.outcomes.fact_cells()
 
 
 @dataclass(frozen=True)
@@ -171,13 +185,17 @@ class Board:
     scored: dict[tuple[str, str, str], GroupScores]
 
 
-def build(root: Path, gold_path: str | None = None) -> Board:
+def build(root: Path, gold_path: str | None = None, known: Mapping[Path, Mapping[str, Any]] | None = None) -> Board:
+    """Everything the CSVs hold. `known`: run folder -> {doc_id: scoring.DocumentResult} of runs just made in
+    this process (scored as they ran); results of another gold than the one loaded here are ignored."""
     from benchmark import __version__
     from benchmark.gold import load_gold
     from benchmark.runs import read_manifests
     from benchmark.scoring import score
 
     gold = load_gold(gold_path)
+    known = {path.resolve(): {d: r for d, r in results.items() if r.scorer.doc is gold.documents.get(d)}
+             for path, results in (known or {}).items()}
     groups: dict[tuple[str, str, str], _Group] = {}
     for path, manifest in read_manifests(root):
         if not manifest.get("complete"):
@@ -195,10 +213,12 @@ def build(root: Path, gold_path: str | None = None) -> Board:
     for key in sorted(groups):
         group = groups[key]
         m = group.manifest
-        predictions, failed, chosen = _newest_predictions(group, all_docs)
+        predictions, failed, chosen, results = _newest_predictions(group, all_docs, known)
         attempted_variants = sorted(d for d in set(chosen) | set(failed) if d not in originals)
-        main = score(gold, predictions, originals, bootstrap=1000, seed=int(m.get("seed") or 0)).report
-        variants = score(gold, predictions, attempted_variants, bootstrap=0).report if attempted_variants else None
+        main = score(gold, predictions, originals, bootstrap=1000, seed=int(m.get("seed") or 0),
+                     known=results).report
+        variants = score(gold, predictions, attempted_variants, bootstrap=0, known=results).report \
+            if attempted_variants else None
         taken = {g.column for g in scored.values()}
         column = group.title if group.title not in taken else f"{group.title}@{key[1]}"
         scored[key] = GroupScores(column, main, variants)
@@ -244,7 +264,7 @@ def build(root: Path, gold_path: str | None = None) -> Board:
                 documents=len(originals), worst_doc=worst[1],
             ))
     rows = _ranked(rows)
-    facts, columns, matrix = _facts_matrix(gold, {g.column: g.outcomes for g in scored.values()})
+    facts, columns, matrix = _facts_matrix(gold, {g.column: g.fact_cells() for g in scored.values()})
     return Board(rows, robustness, facts, columns, matrix, scored)
 
 
@@ -281,15 +301,15 @@ def _ranked(rows: list[LeaderboardRow]) -> list[LeaderboardRow]:
     return sorted(ranked, key=position)
 
 
-def _facts_matrix(gold, outcomes_by_column: dict[str, tuple[FactOutcome, ...]]):
-    columns = sorted(outcomes_by_column)
+def _facts_matrix(gold, cells_by_column: dict[str, Iterable[tuple[str, str, str]]]):
+    columns = sorted(cells_by_column)
     cell: dict[tuple[str, str, str], str] = {}
-    for column, outcomes in outcomes_by_column.items():
-        for o in outcomes:
-            if o.fact_id and o.outcome in ("tp", "partial", "fn"):
-                cell[(o.fact_id, o.regime, column)] = o.outcome
-            elif o.fact_id and o.outcome == "fp":  # a wrong value in the fact's slot
-                cell.setdefault((o.fact_id, o.regime, column), "wrong")
+    for column, cells in cells_by_column.items():
+        for fact_id, regime, outcome in cells:
+            if outcome == "fp":  # a wrong value in the fact's slot
+                cell.setdefault((fact_id, regime, column), "wrong")
+            else:
+                cell[(fact_id, regime, column)] = outcome
     facts, matrix = [], []
     for doc in sorted(gold, key=lambda d: d.id):
         for value in doc.facts():
@@ -306,14 +326,15 @@ def _facts_matrix(gold, outcomes_by_column: dict[str, tuple[FactOutcome, ...]]):
     return facts, columns, matrix
 
 
-def rebuild(root: Path, gold_path: str | None = None) -> list[LeaderboardRow]:
+def rebuild(root: Path, gold_path: str | None = None, known: Mapping[Path, Mapping[str, Any]] | None = None
+            ) -> list[LeaderboardRow]:
     """Rebuild the three CSVs beside the runs, under the folder's lock, each by atomic rename."""
     from benchmark.runs import atomic_write, csv_text, dataclass_csv, locked
     from benchmark.types import field_names
 
     root.mkdir(parents=True, exist_ok=True)
     with locked(root):
-        board = build(root, gold_path)
+        board = build(root, gold_path, known)
         rows, facts, columns, matrix = board.rows, board.facts, board.columns, board.matrix
         atomic_write(root / "leaderboard.csv", dataclass_csv(LeaderboardRow, rows))
         atomic_write(root / "robustness.csv", dataclass_csv(RobustnessRow, board.robustness))

@@ -21,7 +21,7 @@ from typing import Any
 
 from benchmark.errors import BadInput, ExtractorFailed
 from benchmark.extractor import Extractor
-from benchmark.types import Document
+from benchmark.types import Document, Prediction
 
 # The benchmark runs offline: models come from installed packages, never from a hub.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -163,14 +163,21 @@ def select_shard(doc_ids: tuple[str, ...], shard: str | None) -> tuple[str, ...]
 class RunOutcome:
     plan: Plan
     failed: dict[str, str] = field(default_factory=dict)
+    path: Path | None = None  # the run folder
+    results: dict[str, Any] = field(default_factory=dict)  # doc_id -> scoring.DocumentResult, for the leaderboard
 
 
 def run_plan(plan: Plan, gold, doc_ids: tuple[str, ...], root: Path, *, timeout: float, memory_mb: int,
              reuse: str, seed: int, shard: str | None, progress) -> RunOutcome:
-    """Run one extractor over the documents; write its run folder; never raise for its failures."""
+    """Run one extractor over the documents; write its run folder; never raise for its failures.
+
+    The worker gets the next document to extract before the parent handles the last answer
+    (parse, cache, append, score), so on two cores the harness works while the extractor does.
+    """
     from benchmark import __version__
     from benchmark.predictions import parse_records, prediction_to_json
     from benchmark.runs import PredictionCache, RunFolder, new_run_id, now, text_sha256
+    from benchmark.scoring import no_cycle_collection, score_document
     from benchmark.worker import Worker, WorkerFailure
 
     ex = plan.extractor
@@ -188,15 +195,42 @@ def run_plan(plan: Plan, gold, doc_ids: tuple[str, ...], root: Path, *, timeout:
     run_id = new_run_id(ex.name, ex.config_label(), ex.config_hash())
     manifest["run_id"] = run_id
     folder = RunFolder(root, run_id, manifest)
-    outcome = RunOutcome(plan)
+    outcome = RunOutcome(plan, path=folder.path)
     worker: Worker | None = None
+    ahead: str | None = None  # the document the worker is already on, beyond the one being handled
+    shas: dict[str, str] = {}
+    entries: dict[str, dict[str, Any] | None] = {}
+
+    def cached(doc_id: str) -> dict[str, Any] | None:
+        if doc_id not in entries:
+            shas[doc_id] = text_sha256(gold.documents[doc_id].document.text)
+            entries[doc_id] = cache.get(ex.name, ex.version, ex.config_hash(), shas[doc_id]) \
+                if reuse != "never" else None
+        return entries[doc_id]
+
+    scan = 0  # documents before this one were looked at for the worker already
+
+    def next_for_worker(position: int, reach: int = 64) -> str | None:
+        """The first document after `position` (and within `reach`) that the worker has to extract."""
+        nonlocal scan
+        scan = max(scan, position + 1)
+        while scan < min(len(doc_ids), position + 1 + reach):
+            if reuse != "always" and cached(doc_ids[scan]) is None:
+                return doc_ids[scan]
+            scan += 1
+        return None
+
+    lines = 0
+    facts = folder.facts_writer()
     started = time.perf_counter()
+    collecting = no_cycle_collection()
+    collecting.__enter__()
     try:
-        for doc_id in doc_ids:
+        for position, doc_id in enumerate(doc_ids):
             document: Document = gold.documents[doc_id].document
-            doc_sha = text_sha256(document.text)
-            entry = cache.get(ex.name, ex.version, ex.config_hash(), doc_sha) if reuse != "never" else None
-            record: dict[str, Any] = {"sha256": doc_sha}
+            entry = cached(doc_id)
+            entries.pop(doc_id, None)
+            record: dict[str, Any] = {"sha256": shas.pop(doc_id)}
             if entry is None and reuse == "always":
                 record.update(status="failed", reason="not in the cache (--reuse always)")
             elif entry is not None:
@@ -204,10 +238,12 @@ def run_plan(plan: Plan, gold, doc_ids: tuple[str, ...], root: Path, *, timeout:
             else:
                 try:
                     if worker is None:
-                        worker = Worker(plan.worker_target, ex.config,
-                                        memory_mb=memory_mb)
+                        worker = Worker(plan.worker_target, ex.config, memory_mb=memory_mb)
                         manifest["timings"]["load_s"] = worker.load_s
-                    raw, seconds = worker.extract(document, timeout)
+                    if ahead != doc_id:
+                        worker.submit(document)
+                    ahead = None
+                    raw, seconds = worker.result(document, timeout)
                     entry = {"records": raw, "seconds": seconds, "created_at": now()}
                     record.update(status="ok", source="run", seconds=seconds)
                 except WorkerFailure as exc:
@@ -216,7 +252,17 @@ def run_plan(plan: Plan, gold, doc_ids: tuple[str, ...], root: Path, *, timeout:
                         manifest["peak_mem_mb"] = max(manifest["peak_mem_mb"] or 0, worker.peak_mb)
                         worker.kill()
                         folder.save_log(worker.log)
-                    worker = None
+                    worker, ahead = None, None
+                following = next_for_worker(position) if worker is not None else None
+                if following is not None:
+                    try:
+                        worker.submit(gold.documents[following].document)
+                        ahead = following
+                    except WorkerFailure:  # gone between two documents: the next one starts a new worker
+                        manifest["peak_mem_mb"] = max(manifest["peak_mem_mb"] or 0, worker.peak_mb)
+                        worker.kill()
+                        folder.save_log(worker.log)
+                        worker = None
             if entry is not None:
                 kept, problems = parse_records(entry["records"], doc_id, f"{ex.name} on {doc_id}")
                 record["records"] = len(kept)
@@ -230,21 +276,32 @@ def run_plan(plan: Plan, gold, doc_ids: tuple[str, ...], root: Path, *, timeout:
                     record.update(status="failed", reason=f"garbage: {garbage}", records=0)
                     kept = []
                 elif record.get("source") == "run":
-                    cache.put(ex.name, ex.version, ex.config_hash(), doc_sha, entry)
+                    cache.put(ex.name, ex.version, ex.config_hash(), record["sha256"], entry)
                 folder.append_predictions(prediction_to_json(p) for p in kept)
                 manifest["timings"]["extract_s"] += float(record.get("seconds") or 0.0)
+                if record["status"] == "ok":
+                    # Scored as written: line numbers are those of predictions.jsonl.
+                    kept = [Prediction(p.doc_id, p.type, p.slots, p.evidence, p.confidence, lines + k)
+                            for k, p in enumerate(kept, start=1)]
+                    outcome.results[doc_id] = result = score_document(gold.documents[doc_id], kept)
+                    facts.add(result)
+                lines += len(kept)
             if record["status"] == "failed":
                 outcome.failed[doc_id] = record["reason"]
             manifest["documents"][doc_id] = record
             folder.checkpoint()
             progress.update(1)
+    except BaseException:
+        facts.discard()
+        raise
     finally:
+        collecting.__exit__(None, None, None)
         if worker is not None:
             worker.close()
             manifest["peak_mem_mb"] = max(manifest["peak_mem_mb"] or 0, worker.peak_mb)
             folder.save_log(worker.log)
         folder.close()
-    _score_run(folder, gold, doc_ids, outcome, seed)
+    _score_run(folder, gold, doc_ids, outcome, seed, facts)
     manifest["timings"]["total_s"] = time.perf_counter() - started
     manifest["finished_at"] = now()
     manifest["complete"] = True
@@ -265,16 +322,14 @@ def _garbage(raw: Any, kept: list, problems: list) -> str | None:
     return None
 
 
-def _score_run(folder, gold, doc_ids, outcome: RunOutcome, seed: int) -> None:
-    from benchmark.predictions import read_predictions
+def _score_run(folder, gold, doc_ids, outcome: RunOutcome, seed: int, facts) -> None:
     from benchmark.runs import atomic_write
-    from benchmark.scoring import facts_jsonl, score
+    from benchmark.scoring import score
 
-    predictions = read_predictions(folder.path / "predictions.jsonl", gold.documents)
     ok_docs = tuple(d for d in doc_ids if d not in outcome.failed)
-    report = score(gold, predictions, ok_docs, bootstrap=1000, seed=seed).report
+    report = score(gold, (), ok_docs, bootstrap=1000, seed=seed, known=outcome.results).report
     atomic_write(folder.path / "scores.json", json.dumps(report.as_dict(), indent=2))
-    atomic_write(folder.path / "facts.jsonl", facts_jsonl(report.outcomes))  # = runs.write_facts, faster
+    facts.finish()  # facts.jsonl, written document by document as they were scored
 
 
 def run_command(args) -> int:
@@ -309,15 +364,17 @@ def run_command(args) -> int:
         raise BadInput(f"--out {args.out}: {exc.strerror or exc}", code="IO_ERROR") from None
     from tqdm import tqdm
 
+    known: dict[Path, dict[str, Any]] = {}  # run folder -> its documents' scoring results
     with tqdm(total=len(plans) * len(doc_ids), unit="doc", disable=not sys.stderr.isatty(),
               desc="factbench run") as progress:
         for plan in plans:
             progress.set_postfix_str(plan.title)
             result = run_plan(plan, gold, doc_ids, root, timeout=args.timeout, memory_mb=args.memory_mb,
                               reuse=args.reuse, seed=args.seed, shard=args.shard, progress=progress)
+            known[result.path] = result.results
             for doc_id, reason in result.failed.items():
                 failures.append(f"{plan.title} on {doc_id}: {reason}")
-    rows = rebuild(root, gold_path=args.gold)
+    rows = rebuild(root, gold_path=args.gold, known=known)
     print_leaderboard(rows)
     for failure in failures:
         print(f"factbench: failed: {' '.join(failure.split())}", file=sys.stderr)

@@ -25,6 +25,7 @@ import io
 import json
 import os
 import re
+import shutil
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
@@ -75,6 +76,42 @@ def atomic_write(path: Path, data: str | bytes, durable: bool = True) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+class FactsWriter:
+    """facts.jsonl of a run, written document by document (regime by regime, as `Outcomes.jsonl` orders it):
+    one temporary file per regime beside the target, joined and renamed at the end. Memory stays flat."""
+
+    def __init__(self, path: Path, regimes: int):
+        self.path = path
+        self._parts: list[tuple[Any, str]] = []
+        for _ in range(regimes):
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+            os.fchmod(fd, 0o666 & ~_UMASK)
+            self._parts.append((os.fdopen(fd, "w", encoding="utf-8", newline=""), tmp))
+
+    def add(self, result: Any) -> None:
+        """Append one scoring.DocumentResult."""
+        for regime_index, (handle, _) in enumerate(self._parts):
+            handle.write(result.jsonl(regime_index))
+
+    def finish(self) -> None:
+        first, tmp = self._parts[0]
+        for handle, name in self._parts[1:]:
+            handle.close()
+            with open(name, encoding="utf-8", newline="") as part:
+                shutil.copyfileobj(part, first, 1 << 20)
+        first.flush()
+        os.fsync(first.fileno())
+        first.close()
+        os.replace(tmp, self.path)
+        self.discard()
+
+    def discard(self) -> None:
+        for handle, name in self._parts:
+            handle.close()
+            with contextlib.suppress(OSError):
+                os.unlink(name)
 
 
 @contextlib.contextmanager
@@ -157,6 +194,11 @@ class RunFolder:
         for record in records:
             self._predictions.write(json.dumps(record, ensure_ascii=False) + "\n")
         self._predictions.flush()  # in the OS's hands: a killed process loses nothing
+
+    def facts_writer(self) -> FactsWriter:
+        from benchmark.types import REGIMES
+
+        return FactsWriter(self.path / "facts.jsonl", len(REGIMES))
 
     def save_log(self, log: Any) -> None:
         """Keep the tail of the worker's stdout/stderr (`worker.log`) and how many bytes it wrote in all."""

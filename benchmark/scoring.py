@@ -12,7 +12,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import itertools
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -174,7 +176,8 @@ def prepare_gold(doc: GoldDocument, normalizer: Normalizer) -> list[GoldView]:
     for record in doc.records:
         by_slot: dict[str, list[tuple[GoldValue, tuple[Normal, ...]]]] = defaultdict(list)
         for value in record.values:
-            normals = normalizer.gold_normals(value.value_type, value.canonical, value.entity_id, value.aliases)
+            normals = value.normals or normalizer.gold_normals(value.value_type, value.canonical, value.entity_id,
+                                                                value.aliases)
             by_slot[value.slot].append((value, normals))
         tokens = frozenset(t for text in record.descriptive.values() for t in text_tokens(text))
         views.append(GoldView(record, {k: tuple(v) for k, v in by_slot.items()}, tokens))
@@ -334,34 +337,35 @@ MATCHED, FP_NO_SLOT, FP_NOT_GOLD, FP_NOT_A, FP_UNALIGNED, FN_MISSED, FN_RECORD =
 
 
 class Outcomes(Sequence[FactOutcome]):
-    """A regime's outcomes, recorded compactly while scoring and explained as FactOutcomes on demand.
+    """Every outcome of a score, recorded compactly per document and explained as FactOutcomes on demand.
 
-    Scoring a large corpus judges millions of values; building each explanation eagerly cost more
-    than the judging. Reading any item builds (and keeps) them all, in scoring order.
+    Scoring a large corpus judges millions of values; writing each explanation eagerly cost more
+    than the judging. Order: regime by regime (REGIMES), documents in scope order, scoring order.
     """
 
-    def __init__(self, parts: Sequence[tuple[str, list[tuple]]]):
-        self._parts = parts  # (regime, entries) in output order
+    def __init__(self, results: Sequence[DocumentResult]):
+        self._results = results
         self._built: tuple[FactOutcome, ...] | None = None
 
     def _all(self) -> tuple[FactOutcome, ...]:
         if self._built is None:
-            self._built = tuple(_explain(regime, e) for regime, entries in self._parts for e in entries)
-            self._parts = ()
+            self._built = tuple(self._explained())
         return self._built
 
+    def _explained(self):
+        for ri, regime in enumerate(REGIMES):
+            for result in self._results:
+                for entry in result.entries[ri]:
+                    yield _explain(regime, entry)
+
     def __len__(self) -> int:
-        if self._built is not None:
-            return len(self._built)
-        return sum(len(entries) for _, entries in self._parts)
+        return sum(len(entries) for result in self._results for entries in result.entries)
 
     def __getitem__(self, index):
         return self._all()[index]
 
     def __iter__(self):
-        if self._built is not None:
-            return iter(self._built)
-        return (_explain(regime, e) for regime, entries in self._parts for e in entries)
+        return iter(self._built) if self._built is not None else self._explained()
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Sequence):
@@ -376,22 +380,22 @@ class Outcomes(Sequence[FactOutcome]):
     def __repr__(self) -> str:
         return f"Outcomes({len(self)} outcomes)"
 
+    def jsonl(self) -> str:
+        """facts.jsonl text (see `facts_jsonl`), from each document's text, built once per document."""
+        return "".join(result.jsonl(ri) for ri in range(len(REGIMES)) for result in self._results)
+
     def fact_cells(self):
         """(fact_id, regime, outcome) of every outcome tied to a gold fact, without explaining them."""
-        if self._built is not None:
-            for o in self._built:
-                if o.fact_id:
-                    yield o.fact_id, o.regime, o.outcome
-            return
-        for regime, entries in self._parts:
-            for e in entries:
-                gv = e[6]
-                if gv is not None:
-                    yield gv.fact_id, regime, e[0]
+        for ri, regime in enumerate(REGIMES):
+            for result in self._results:
+                for entry in result.entries[ri]:
+                    gv = entry[6]
+                    if gv is not None:
+                        yield gv.fact_id, regime, entry[0]
 
 
 def _explain(regime: str, entry: tuple) -> FactOutcome:
-    """The FactOutcome of a compact entry (see `_Tally`)."""
+    """The FactOutcome of a compact entry (see `DocumentResult`)."""
     outcome, spec, rtype, scorer, pred, pv, gv, view, reason, how = entry
     doc_id = scorer.doc.id
     if how == MATCHED:
@@ -440,20 +444,44 @@ def _explain(regime: str, entry: tuple) -> FactOutcome:
     )
 
 
-class _Tally:
-    """One regime's outcomes: compact entries (explained later) and one count code per outcome.
+_FACT_FIELDS = tuple(f.name for f in fields(FactOutcome))
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
 
-    An entry is (outcome, slot spec, record type, scorer, predicted record, predicted value,
-    gold value, gold view, reason, how it is explained); a code is
-    ((unit * N_SLOTS + slot number) * 4 + kind), where the unit is a gold record, or
-    n_units + the document's position for a value no gold record carries.
+
+class DocumentResult:
+    """One document's judgments in every regime: what corpus scores are assembled from.
+
+    A document's outcomes depend only on its gold and its predictions, so a result can be
+    computed as soon as the predictions exist (the runner does, while the extractor works on
+    the next document) and reused for any scope that holds the document.
+
+    `entries[r]` are regime r's outcomes as (outcome, slot spec, record type, scorer, predicted
+    record, predicted value, gold value, gold view, reason, how it is explained); `codes[r]` count
+    them, one integer each: (unit * N_SLOTS + slot number) * 4 + kind, where the unit is the gold
+    record's position in the document, or the number of records for a value no gold record carries.
     """
 
-    def __init__(self, regime: str):
-        self.regime = regime
-        self.entries: list[tuple] = []
-        self.codes: list[int] = []
+    __slots__ = ("codes", "duplicates", "entries", "parse_errors", "predicted_values", "predictions", "scorer",
+                 "unknown", "unsupported")
+
+    def __init__(self, scorer: DocumentScorer, predictions: Sequence[Prediction]):
+        self.scorer = scorer
+        self.predictions = tuple(predictions)
+        self.unknown: dict[str, int] = {}
+        records, self.duplicates = prepare_predictions(self.predictions, scorer.normalizer, self.unknown)
+        self.predicted_values = sum(len(values) for record in records for values in record.values.values())
+        self.parse_errors = sum(1 for record in records for values in record.values.values()
+                                for v in values if v.normal is None)
+        self.entries: tuple[list[tuple], ...] = tuple([] for _ in REGIMES)
+        self.codes: tuple[list[int], ...] = tuple([] for _ in REGIMES)
         self.unsupported = 0
+        scorer.score(records, self)
+
+    def jsonl(self, regime_index: int) -> str:
+        """This document's lines of facts.jsonl in one regime."""
+        regime, names = REGIMES[regime_index], _FACT_FIELDS
+        return "".join([_ENCODE({n: getattr(o, n) for n in names}) + "\n"
+                        for o in (_explain(regime, e) for e in self.entries[regime_index])])
 
 
 # --------------------------------------------------------------------------- judging
@@ -464,7 +492,8 @@ class DocumentScorer:
 
     def __init__(self, doc: GoldDocument):
         self.doc = doc
-        self.normalizer = Normalizer(doc.entities)
+        # The loader's entity tables, with a memo of predicted strings of this scorer's own.
+        self.normalizer = doc.normalizer.fresh() if doc.normalizer is not None else Normalizer(doc.entities)
         self.gold = prepare_gold(doc, self.normalizer)
         self.gold_by_type: dict[str, list[GoldView]] = defaultdict(list)
         for view in self.gold:
@@ -495,9 +524,8 @@ class DocumentScorer:
                 " ".join(pv.raw.casefold().split()) not in self.folded_text)
         return found
 
-    def score(self, predictions: Sequence[PredRecord], tallies: Sequence[_Tally], unit_base: int,
-              free_unit: int) -> None:
-        """Judge every value in both regimes; `tallies` are (strict, lenient), in REGIMES order."""
+    def score(self, predictions: Sequence[PredRecord], result: DocumentResult) -> None:
+        """Judge every value in every regime into `result`."""
         by_type_p: dict[str, list[PredRecord]] = defaultdict(list)
         for record in predictions:
             by_type_p[record.prediction.type].append(record)
@@ -506,22 +534,21 @@ class DocumentScorer:
             if not preds and not golds:
                 continue
             cells = positive_cells(preds, rtype, self.index) if preds and golds else ({}, {})
-            for tally, regime_cells in zip(tallies, cells):
-                self._score_type(rtype, preds, golds, align(preds, golds, regime_cells), tally, unit_base, free_unit)
+            for ri, regime_cells in enumerate(cells):
+                self._score_type(rtype, preds, golds, align(preds, golds, regime_cells), result, ri)
 
     def _score_type(self, rtype: str, preds: Sequence[PredRecord], golds: Sequence[GoldView],
-                    aligned: list[tuple[int, int, dict[str, SlotMatch]]], tally: _Tally, unit_base: int,
-                    free_unit: int) -> None:
-        entries, codes = tally.entries, tally.codes
-        add, code = entries.append, codes.append
-        lenient = tally.regime == "lenient"
+                    aligned: list[tuple[int, int, dict[str, SlotMatch]]], result: DocumentResult, ri: int) -> None:
+        regime = REGIMES[ri]
+        add, code = result.entries[ri].append, result.codes[ri].append
+        lenient = regime == "lenient"
         specs = SCORED[rtype]
         numbers = [SLOT_NUMBER[(rtype, spec.name)] * 4 for spec in specs]
         aligned_p = {a[0] for a in aligned}
         aligned_g = {a[1] for a in aligned}
         for pi, gi, matches in aligned:
             pred, view = preds[pi], golds[gi]
-            base = (unit_base + self.position[id(view)]) * N_SLOTS * 4
+            base = self.position[id(view)] * N_SLOTS * 4
             for spec, number in zip(specs, numbers):
                 name = spec.name
                 pvals = pred.values.get(name, ())
@@ -547,19 +574,19 @@ class DocumentScorer:
                         first = next((j for j in range(len(gvals)) if j not in used_g), None) if pv.normal else None
                         if first is not None:
                             target = gvals[first]
-                            _, reason = compare(pv.normal, target[1], tally.regime)
+                            _, reason = compare(pv.normal, target[1], regime)
                             how, target = FP_NOT_GOLD, target[0]
                         else:
                             how, reason = FP_NOT_A, "spurious"
                     add(("fp", spec, rtype, self, pred, pv, target, view, reason, how))
                     code(base + number + FP)
                     if lenient and self.unsupported(pv):
-                        tally.unsupported += 1
+                        result.unsupported += 1
                 for j, (gv, _) in enumerate(gvals):
                     if j not in used_g:
                         add(("fn", spec, rtype, self, pred, None, gv, view, "missed", FN_MISSED))
                         code(base + number + FN)
-        free = free_unit * N_SLOTS * 4
+        free = len(self.gold) * N_SLOTS * 4
         for pi, pred in enumerate(preds):
             if pi in aligned_p:
                 continue
@@ -568,11 +595,11 @@ class DocumentScorer:
                     add(("fp", spec, rtype, self, pred, pv, None, None, "spurious", FP_UNALIGNED))
                     code(free + number + FP)
                     if lenient and self.unsupported(pv):
-                        tally.unsupported += 1
+                        result.unsupported += 1
         for gi, view in enumerate(golds):
             if gi in aligned_g:
                 continue
-            base = (unit_base + self.position[id(view)]) * N_SLOTS * 4
+            base = self.position[id(view)] * N_SLOTS * 4
             for slot, vals in view.values.items():
                 spec = RECORD_TYPES[rtype][slot]
                 number = SLOT_NUMBER[(rtype, slot)] * 4
@@ -612,10 +639,22 @@ class _Counted:
     documents: np.ndarray  # documents x 4
 
 
-def _count(codes: list[int], documents: Sequence[str], unit_doc: np.ndarray) -> _Counted:
+def _global_codes(results: Sequence[DocumentResult], ri: int, unit_base: np.ndarray, n_units: int) -> np.ndarray:
+    """Regime ri's codes of every document, with units numbered across the scope (gold records in document
+    order, then one unit per document for the values no gold record carries)."""
+    lengths = np.fromiter((len(r.codes[ri]) for r in results), dtype=np.int64, count=len(results))
+    local = np.fromiter(itertools.chain.from_iterable(r.codes[ri] for r in results), dtype=np.int64,
+                        count=int(lengths.sum()))
+    position = np.repeat(np.arange(len(results), dtype=np.int64), lengths)
+    unit, rest = np.divmod(local, N_SLOTS * 4)
+    records = np.diff(np.append(unit_base, n_units))[position]
+    unit = np.where(unit == records, n_units + position, unit_base[position] + unit)
+    return unit * (N_SLOTS * 4) + rest
+
+
+def _count(array: np.ndarray, documents: Sequence[str], unit_doc: np.ndarray) -> _Counted:
     n_units = len(unit_doc)
     n_docs = len(documents)
-    array = np.fromiter(codes, dtype=np.int64, count=len(codes))
     kind = array % 4
     slot = (array // 4) % N_SLOTS
     unit = array // (4 * N_SLOTS)
@@ -676,12 +715,11 @@ class Scored:
     tables: Mapping[str, Tables]
 
 
-_FACT_FIELDS = tuple(f.name for f in fields(FactOutcome))
-
-
 def facts_jsonl(outcomes: Iterable[FactOutcome]) -> str:
     """facts.jsonl text, byte-identical to `runs.facts_jsonl` (json of `dataclasses.asdict`) without its
     recursive deep copies, which cost more than the scoring itself on large runs."""
+    if isinstance(outcomes, Outcomes):
+        return outcomes.jsonl()
     encode = json.JSONEncoder(ensure_ascii=False).encode
     names = _FACT_FIELDS
     return "".join([encode({n: getattr(o, n) for n in names}) + "\n" for o in outcomes])
@@ -699,46 +737,54 @@ def _scorer(doc: GoldDocument) -> DocumentScorer:
     return _SCORERS[key]
 
 
+def score_document(doc: GoldDocument, predictions: Sequence[Prediction]) -> DocumentResult:
+    """Judge one document's predictions (all of the same doc_id) in every regime."""
+    return DocumentResult(_scorer(doc), predictions)
+
+
 def score(gold: GoldSet, predictions: Iterable[Prediction], documents: Sequence[str] | None = None, *,
-          bootstrap: int = 1000, seed: int = 0, problems: Sequence[InputProblem] = ()) -> Scored:
-    """Score predictions against the gold documents in scope (default: every gold document)."""
-    # Scoring allocates millions of small objects and frees none until the end: the cyclic
-    # collector would rescan the growing heap again and again for nothing.
+          bootstrap: int = 1000, seed: int = 0, problems: Sequence[InputProblem] = (),
+          known: Mapping[str, DocumentResult] | None = None) -> Scored:
+    """Score predictions against the gold documents in scope (default: every gold document).
+
+    `known` maps documents to results already computed (by `score_document`) for their predictions;
+    those documents are not scored again, and their lines in `predictions` are ignored.
+    """
+    with no_cycle_collection():
+        return _score(gold, predictions, documents, bootstrap=bootstrap, seed=seed, problems=problems,
+                      known=known or {})
+
+
+@contextlib.contextmanager
+def no_cycle_collection():
+    """Scoring allocates millions of small objects, keeps them, and makes no reference cycles: the
+    cyclic collector would rescan the growing heap again and again for nothing."""
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _score(gold, predictions, documents, bootstrap=bootstrap, seed=seed, problems=problems)
+        yield
     finally:
         if enabled:
             gc.enable()
 
 
 def _score(gold: GoldSet, predictions: Iterable[Prediction], documents: Sequence[str] | None, *,
-           bootstrap: int, seed: int, problems: Sequence[InputProblem]) -> Scored:
+           bootstrap: int, seed: int, problems: Sequence[InputProblem],
+           known: Mapping[str, DocumentResult]) -> Scored:
     documents = tuple(documents if documents is not None else gold.documents)
     in_scope = set(documents)
     grouped: dict[str, list[Prediction]] = defaultdict(list)
     for prediction in predictions:
-        if prediction.doc_id in in_scope:
+        if prediction.doc_id in in_scope and prediction.doc_id not in known:
             grouped[prediction.doc_id].append(prediction)
-    unit_doc = np.fromiter((i for i, d in enumerate(documents) for _ in gold.documents[d].records), dtype=np.int64)
-    n_units = len(unit_doc)
-    tallies = tuple(_Tally(regime) for regime in REGIMES)
-    unknown: dict[str, int] = {}
-    duplicates = parse_errors = predicted_values = 0
-    unit_base = 0
-    for position, doc_id in enumerate(documents):
-        doc = gold.documents[doc_id]
-        scorer = _scorer(doc)
-        records, dups = prepare_predictions(grouped.get(doc_id, ()), scorer.normalizer, unknown)
-        duplicates += dups
-        for record in records:
-            for values in record.values.values():
-                predicted_values += len(values)
-                parse_errors += sum(1 for v in values if v.normal is None)
-        scorer.score(records, tallies, unit_base, n_units + position)
-        unit_base += len(doc.records)
-    counted = {tally.regime: _count(tally.codes, documents, unit_doc) for tally in tallies}
+    results = [known.get(doc_id) or score_document(gold.documents[doc_id], grouped.get(doc_id, ()))
+               for doc_id in documents]
+    records = np.fromiter((len(gold.documents[d].records) for d in documents), dtype=np.int64, count=len(documents))
+    unit_base = np.concatenate([[0], np.cumsum(records)[:-1]]).astype(np.int64) if len(documents) else records
+    n_units = int(records.sum())
+    unit_doc = np.repeat(np.arange(len(documents), dtype=np.int64), records)
+    counted = {regime: _count(_global_codes(results, ri, unit_base, n_units), documents, unit_doc)
+               for ri, regime in enumerate(REGIMES)}
     tables = {regime: c.tables for regime, c in counted.items()}
     intervals: dict[str, tuple] = {}
     if bootstrap:
@@ -750,11 +796,14 @@ def _score(gold: GoldSet, predictions: Iterable[Prediction], documents: Sequence
         intervals = dict(zip(wanted, found))
     regimes = {regime: regime_scores(regime, counted[regime], documents, bootstrap, seed, intervals.get(regime))
                for regime in REGIMES}
+    unknown: dict[str, int] = {}
+    for result in results:
+        for key, count in result.unknown.items():
+            unknown[key] = unknown.get(key, 0) + count
     report = ScoreReport(
-        gold_sha256=gold.sha256, documents=documents, regimes=regimes,
-        outcomes=Outcomes([(tally.regime, tally.entries) for tally in tallies]),
-        parse_errors=parse_errors, unsupported=tallies[REGIMES.index("lenient")].unsupported,
-        predicted_values=predicted_values, duplicates=duplicates, unknown=dict(sorted(unknown.items())),
-        problems=tuple(problems),
+        gold_sha256=gold.sha256, documents=documents, regimes=regimes, outcomes=Outcomes(results),
+        parse_errors=sum(r.parse_errors for r in results), unsupported=sum(r.unsupported for r in results),
+        predicted_values=sum(r.predicted_values for r in results), duplicates=sum(r.duplicates for r in results),
+        unknown=dict(sorted(unknown.items())), problems=tuple(problems),
     )
     return Scored(report, tables)

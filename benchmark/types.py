@@ -150,6 +150,8 @@ class GoldValue:
     aliases: tuple[str, ...]  # extra surface forms for TEXT values
     evidence: tuple[Span, ...]
     note: str | None = None
+    # Every normal form the value accepts (values.Normal), computed once when the gold is loaded.
+    normals: tuple[Any, ...] = field(default=(), compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -169,6 +171,8 @@ class GoldDocument:
     entities: Mapping[str, Entity]
     records: tuple[GoldRecord, ...]
     path: str = ""
+    # The loader's values.Normalizer of this document's entity table, reused by the scorer.
+    normalizer: Any = field(default=None, compare=False, repr=False)
 
     @property
     def id(self) -> str:

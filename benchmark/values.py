@@ -219,6 +219,14 @@ class Normalizer:
                     self._country_names.setdefault(world, entity.id)
         self._cache: dict[tuple[str, str], Normal] = {}
 
+    def fresh(self) -> Normalizer:
+        """The same entity tables with empty memos: a memo of predicted strings belongs to one scorer."""
+        new = object.__new__(Normalizer)
+        new.__dict__.update(self.__dict__)
+        new._cache = {}
+        new._country_keys = {}
+        return new
+
     def _gold_country(self, entity: Entity) -> str | None:
         if not entity.country:
             return None

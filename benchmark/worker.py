@@ -147,9 +147,22 @@ class Worker:
     # -- public ------------------------------------------------------------------------
     def extract(self, document: Document, timeout: float) -> tuple[Any, float]:
         """(records as returned, seconds); raises WorkerFailure with the reason."""
+        self.submit(document)
+        return self.result(document, timeout)
+
+    def submit(self, document: Document) -> None:
+        """Queue a document; the worker takes requests in order, so the next one can be on its way while
+        the parent handles the last answer. Raises WorkerFailure if the worker is gone."""
         if self.proc.poll() is not None:
             raise WorkerFailure(self._exit_reason("before this document"))
         self._send({"op": "extract", "doc": asdict(document)})
+
+    def result(self, document: Document, timeout: float) -> tuple[Any, float]:
+        """The answer to the oldest submitted document: (records as returned, seconds).
+
+        The timeout runs from this call: the worker started the document at the earliest when it
+        answered the one before, which the parent had read before calling.
+        """
         reply = self._receive(timeout, f"extracting {document.id}")
         if not reply.get("ok"):
             raise WorkerFailure(reply.get("error", "unknown error"))

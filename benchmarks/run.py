@@ -236,11 +236,12 @@ def gold_document(raw: dict[str, Any], text: str) -> GoldDocument:
     document = Document(d["id"], text, d.get("published"), d.get("source"), d.get("variant_of"),
                         d.get("perturbation"))
     entities = g._parse_entities(raw["entities"], problems)
-    records = g._parse_records(raw["records"], document, entities, Normalizer(entities), problems)
+    normalizer = Normalizer(entities)
+    records = g._parse_records(raw["records"], document, entities, normalizer, problems)
     errors = [p for p in problems.items if p.severity == "error"]
     if errors:
         raise SystemExit(f"synthetic document {d['id']}: {errors[0]}")
-    return GoldDocument(document, d["text_file"], entities, records, "")
+    return GoldDocument(document, d["text_file"], entities, records, "", normalizer)
 
 
 # -- predictions -------------------------------------------------------------------------
