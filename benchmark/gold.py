@@ -75,7 +75,7 @@ def _evidence(raw: Any, text: str, problems: _Problems, record: str, slot: str) 
     spans = []
     for item in raw:
         span = item.get("span") if isinstance(item, dict) else item
-        if not (isinstance(span, list) and len(span) == 2 and all(type(x) is int for x in span)):
+        if not (isinstance(span, list) and len(span) == 2 and type(span[0]) is int and type(span[1]) is int):
             problems.add("BAD_FIELD", f"evidence {item!r} is not {{'span': [start, end], 'text': ...}}",
                          record, slot)
             continue
@@ -322,7 +322,7 @@ def read_gold_file(path: Path, seeds: Path | None = None) -> tuple[GoldDocument 
     entities = _parse_entities(raw.get("entities"), problems)
     normalizer = Normalizer(entities)
     records = _parse_records(raw.get("records"), document, entities, normalizer, problems)
-    gold = GoldDocument(document, text_file, entities, records, str(path), normalizer)
+    gold = GoldDocument(document, text_file, entities, records, str(path), normalizer, parsed[2])
     return gold, problems.items
 
 
@@ -378,7 +378,8 @@ def canonical_form(gold: GoldSet) -> list[dict[str, Any]]:
         d = doc.document
         out.append({
             "id": d.id, "published": d.published, "source": d.source, "variant_of": d.variant_of,
-            "perturbation": d.perturbation, "text_sha256": hashlib.sha256(d.text.encode()).hexdigest(),
+            "perturbation": d.perturbation,
+            "text_sha256": doc.text_sha256 or hashlib.sha256(d.text.encode()).hexdigest(),
             "entities": sorted([e.id, e.type, e.canonical, sorted(e.aliases), e.role, e.country]
                                for e in doc.entities.values()),
             "facts": sorted([v.fact_id, v.value_type, v.canonical, v.entity_id, sorted(v.aliases),

@@ -203,7 +203,8 @@ def run_plan(plan: Plan, gold, doc_ids: tuple[str, ...], root: Path, *, timeout:
 
     def cached(doc_id: str) -> dict[str, Any] | None:
         if doc_id not in entries:
-            shas[doc_id] = text_sha256(gold.documents[doc_id].document.text)
+            doc = gold.documents[doc_id]
+            shas[doc_id] = doc.text_sha256 or text_sha256(doc.document.text)
             entries[doc_id] = cache.get(ex.name, ex.version, ex.config_hash(), shas[doc_id]) \
                 if reuse != "never" else None
         return entries[doc_id]

@@ -265,8 +265,10 @@ def csv_text(columns: Iterable[str], rows: Iterable[Iterable[Any]]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
+    cell, formula = csv_cell, _FORMULA_START
     for row in rows:
-        writer.writerow([csv_cell(v) for v in row])
+        # Most cells are plain strings: only the others go through csv_cell (the facts matrix has millions).
+        writer.writerow([v if type(v) is str and not v.startswith(formula) else cell(v) for v in row])
     return buffer.getvalue()
 
 

@@ -19,6 +19,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
+from typing import NamedTuple
 
 import numpy as np
 
@@ -82,8 +83,9 @@ class GoldView:
     descriptive: frozenset[str]
 
 
-@dataclass(frozen=True)
-class SlotMatch:
+class SlotMatch(NamedTuple):
+    """The matched values of one slot of an aligned pair (a named tuple: there is one per slot and pair)."""
+
     pairs: tuple[tuple[int, int, float, str], ...]  # (pred index, gold index, credit, reason)
     credit: float = 0.0  # sum of the pairs' credits
 
@@ -130,15 +132,30 @@ def _pred_values(raw: object, spec: SlotSpec, normalizer: Normalizer) -> tuple[P
 
 def prepare_predictions(predictions: Iterable[Prediction], normalizer: Normalizer,
                         unknown: dict[str, int]) -> tuple[list[PredRecord], int]:
-    """Normalize one document's predictions; returns the records (duplicates collapsed) and the count."""
+    """Normalize one document's predictions; returns the records (duplicates collapsed) and the count.
+
+    Records come out in canonical order (their JSON), whatever the order of lines.
+    """
+    predictions = list(predictions)
+    found: dict[str, int] = {}
+    records, duplicates = _prepare(predictions, normalizer, found)
+    if duplicates:
+        # Which of two duplicates survives (its raw strings, its line) must not depend on the order of
+        # lines either: again in canonical order (normal forms are memoized: the second pass is cheap).
+        found.clear()
+        records, duplicates = _prepare(sorted(predictions, key=lambda p: json.dumps(
+            [p.type, p.slots, [[s.start, s.end] for s in p.evidence], p.confidence],
+            sort_keys=True, ensure_ascii=False, default=str)), normalizer, found)
+    for key, count in found.items():
+        unknown[key] = unknown.get(key, 0) + count
+    return records, duplicates
+
+
+def _prepare(predictions: Iterable[Prediction], normalizer: Normalizer, unknown: dict[str, int]
+             ) -> tuple[list[PredRecord], int]:
     records: list[PredRecord] = []
     seen: set[tuple] = set()
     duplicates = 0
-    # Canonical order first: which of two duplicates survives (its raw strings, its line) never
-    # depends on the order of lines.
-    predictions = sorted(predictions, key=lambda p: json.dumps(
-        [p.type, p.slots, [[s.start, s.end] for s in p.evidence], p.confidence],
-        sort_keys=True, ensure_ascii=False, default=str))
     for prediction in predictions:
         spec = RECORD_TYPES.get(prediction.type)
         if spec is None:
@@ -272,8 +289,9 @@ def _disjoint(positive: Sequence[tuple]) -> bool:
 
 def match_slot(cells: list[Cell], n_pred: int, n_gold: int) -> SlotMatch:
     """Optimal one-to-one matching of a slot's values, from its positive cells."""
-    if len(cells) > 1:
-        cells.sort()
+    if len(cells) == 1:
+        return SlotMatch((cells[0],), cells[0][2])
+    cells.sort()
     if _disjoint(cells):
         # No two positive cells compete: every optimal assignment takes exactly these (in row order,
         # as linear_sum_assignment returns them), and its zero cells are dropped anyway.

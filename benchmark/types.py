@@ -173,6 +173,7 @@ class GoldDocument:
     path: str = ""
     # The loader's values.Normalizer of this document's entity table, reused by the scorer.
     normalizer: Any = field(default=None, compare=False, repr=False)
+    text_sha256: str = field(default="", compare=False, repr=False)  # of the text's UTF-8 bytes, as loaded
 
     @property
     def id(self) -> str:

@@ -72,6 +72,12 @@ def _lookup(text: str) -> str | None:
     return geo.name_index().get(_fold(text))
 
 
+@functools.lru_cache(maxsize=1)
+def _country_name_tokens() -> frozenset[str]:
+    """Every word of the world table's country names, aliases and demonyms (plural s dropped)."""
+    return frozenset(t.rstrip("s") for key in geo.name_index() for t in key.split())
+
+
 class NormalizationError(ValueError):
     """A value that cannot be normalized: a parse error of the prediction."""
 
@@ -217,7 +223,10 @@ class Normalizer:
                 world = _lookup(entity.canonical)
                 if world:
                     self._country_names.setdefault(world, entity.id)
+        # Words of the document's country names (folded, any plural s dropped): see _may_start_country.
+        self._country_tokens = frozenset(t.rstrip("s") for key in self._alias[COUNTRY] for t in key.split())
         self._cache: dict[tuple[str, str], Normal] = {}
+        self._entity_normals: dict[tuple[str, str], tuple[Normal, ...]] = {}
 
     def fresh(self) -> Normalizer:
         """The same entity tables with empty memos: a memo of predicted strings belongs to one scorer."""
@@ -301,7 +310,10 @@ class Normalizer:
         span = geo.max_name_words()
         while i < len(words):
             found = None
-            for n in range(min(span, len(words) - i), 0, -1):
+            # Once the country is found the other words are the role; and a word that is in no country
+            # name (the table's or the document's) starts none.
+            for n in range(min(span, len(words) - i) if country is None and self._may_start_country(words[i])
+                           else 0, 0, -1):
                 phrase = " ".join(words[i:i + n])
                 if phrase in ("of", "the", "s", "'s"):
                     break
@@ -319,6 +331,14 @@ class Normalizer:
         if not role:
             raise NormalizationError(f"not an office: {raw!r}")
         return role, country
+
+    def _may_start_country(self, word: str) -> bool:
+        """False only when no country name can start with `word` (a word of `_office_parts`)."""
+        tokens = word.replace("-", " ").split()
+        if "the" in tokens:  # fold() drops a leading article
+            return True
+        known = _country_name_tokens()
+        return all(t.rstrip("s") in known or t.rstrip("s") in self._country_tokens for t in tokens)
 
     def _office(self, raw: str) -> Normal:
         role, country = self._office_parts(raw)
@@ -375,10 +395,14 @@ class Normalizer:
                      aliases: Iterable[str] = ()) -> tuple[Normal, ...]:
         """Every normal form a gold value accepts (TEXT values list their aliases)."""
         if entity_id is not None:
-            entity = self.entities[entity_id]
-            role = office_role(entity.role or entity.canonical) if entity.type == OFFICE else None
-            country = self._gold_country(entity) if entity.type == OFFICE else None
-            return (Normal(value_type, f"entity:{entity_id}", entity.canonical, role=role, country=country),)
+            found = self._entity_normals.get((value_type, entity_id))
+            if found is None:
+                entity = self.entities[entity_id]
+                role = office_role(entity.role or entity.canonical) if entity.type == OFFICE else None
+                country = self._gold_country(entity) if entity.type == OFFICE else None
+                found = self._entity_normals[(value_type, entity_id)] = (
+                    Normal(value_type, f"entity:{entity_id}", entity.canonical, role=role, country=country),)
+            return found
         forms = (canonical, *aliases)
         return tuple(self._normalize(form, value_type) for form in forms)
 
