@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -281,49 +281,68 @@ def _parse_value(value: Any, doc: Document, rid: str, rtype: str, slot_spec: Any
 def read_gold_file(path: Path, seeds: Path | None = None) -> tuple[GoldDocument | None, list[InputProblem]]:
     """Parse and validate one gold file; returns the document and every problem found."""
     problems = _Problems(path)
+    raw = _decode_gold_file(path, problems)
+    if raw is None:
+        return None, problems.items
+    parsed = _parse_document(raw.get("document"), path, problems, seeds or path.resolve().parent.parent / "seeds")
+    if parsed is None:
+        return None, problems.items
+    return _gold_document(raw, parsed, path, problems), problems.items
+
+
+def _decode_gold_file(path: Path, problems: _Problems) -> dict[str, Any] | None:
+    """The JSON object of a gold file of this schema version, or None with the problem added."""
     try:
         if path.stat().st_size > MAX_GOLD_BYTES:
             problems.add("FILE_TOO_LARGE", f"larger than {MAX_GOLD_BYTES} bytes")
-            return None, problems.items
+            return None
         raw = json.loads(path.read_text(encoding="utf-8").removeprefix("\ufeff"))
     except OSError as exc:
         problems.add("FILE_NOT_FOUND", exc.strerror or str(exc))
-        return None, problems.items
+        return None
     except UnicodeDecodeError as exc:
         problems.add("NOT_UTF8", f"byte {exc.start} is not UTF-8")
-        return None, problems.items
+        return None
     except json.JSONDecodeError as exc:
         problems.add("MALFORMED_JSON", f"line {exc.lineno} column {exc.colno}: {exc.msg}")
-        return None, problems.items
+        return None
     except RecursionError:
         problems.add("NESTED_TOO_DEEP", f"nests deeper than {MAX_GOLD_DEPTH} levels")
-        return None, problems.items
+        return None
     except ValueError as exc:  # an integer literal of more than sys.get_int_max_str_digits() digits
         problems.add("NUMBER_TOO_LARGE", str(exc).split(":")[0])
-        return None, problems.items
+        return None
     if not isinstance(raw, dict):
         problems.add("NOT_AN_OBJECT", "a gold file is one JSON object")
-        return None, problems.items
+        return None
     from benchmark.predictions import _too_deep
 
     if _too_deep(raw, MAX_GOLD_DEPTH):
         problems.add("NESTED_TOO_DEEP", f"nests deeper than {MAX_GOLD_DEPTH} levels")
-        return None, problems.items
+        return None
     version = raw.get("schema_version")
     if type(version) is not int or version != SCHEMA_VERSION:
         problems.add("SCHEMA_VERSION", f"schema_version {raw.get('schema_version')!r}; this factbench reads "
                                         f"{SCHEMA_VERSION}")
-        return None, problems.items
-    seeds = seeds or path.resolve().parent.parent / "seeds"
-    parsed = _parse_document(raw.get("document"), path, problems, seeds)
-    if parsed is None:
-        return None, problems.items
-    document, text_file, _ = parsed
+        return None
+    return raw
+
+
+def _gold_document(raw: dict[str, Any], parsed: tuple[Document, str, str], path: Path,
+                   problems: _Problems) -> GoldDocument:
+    """Entities and records of a decoded gold file whose document is parsed."""
+    document, text_file, digest = parsed
     entities = _parse_entities(raw.get("entities"), problems)
     normalizer = Normalizer(entities)
     records = _parse_records(raw.get("records"), document, entities, normalizer, problems)
-    gold = GoldDocument(document, text_file, entities, records, str(path), normalizer, parsed[2])
-    return gold, problems.items
+    return GoldDocument(document, text_file, entities, records, str(path), normalizer, digest)
+
+
+def _raise_first(problems: list[InputProblem]) -> None:
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        extra = f" (+{len(errors) - 1} more: factbench validate-gold)" if len(errors) > 1 else ""
+        raise GoldError(errors[0].message + extra, code=errors[0].code, where=errors[0].where)
 
 
 def _gold_files(path: Path) -> list[Path]:
@@ -362,36 +381,50 @@ class GoldSet:
 
     def scope(self, which: str) -> tuple[str, ...]:
         """Document ids in scope: `original` (no variants) or `all`."""
-        if which not in ("original", "all"):
-            raise GoldError(f"--documents must be 'original' or 'all', not {which!r}", code="BAD_ARGUMENT")
-        return tuple(d.id for d in self if which == "all" or d.document.is_original)
+        return scope_of((d.document for d in self), which)
 
     @cached_property
     def sha256(self) -> str:
         return gold_sha256(self)
 
 
+def scope_of(documents: Iterable[Document], which: str) -> tuple[str, ...]:
+    if which not in ("original", "all"):
+        raise GoldError(f"--documents must be 'original' or 'all', not {which!r}", code="BAD_ARGUMENT")
+    return tuple(d.id for d in documents if which == "all" or d.is_original)
+
+
 def canonical_form(gold: GoldSet) -> list[dict[str, Any]]:
     """What the gold sha256 covers: documents, text hashes, entities and every fact, in a fixed order."""
-    out = []
-    for doc in sorted(gold, key=lambda d: d.id):
-        d = doc.document
-        out.append({
-            "id": d.id, "published": d.published, "source": d.source, "variant_of": d.variant_of,
-            "perturbation": d.perturbation,
-            "text_sha256": doc.text_sha256 or hashlib.sha256(d.text.encode()).hexdigest(),
-            "entities": sorted([e.id, e.type, e.canonical, sorted(e.aliases), e.role, e.country]
-                               for e in doc.entities.values()),
-            "facts": sorted([v.fact_id, v.value_type, v.canonical, v.entity_id, sorted(v.aliases),
-                             sorted([s.start, s.end] for s in v.evidence)] for v in doc.facts()),
-            "records": sorted([r.id, r.type, sorted(r.descriptive.items())] for r in doc.records),
-        })
-    return out
+    return [_canonical_document(doc) for doc in sorted(gold, key=lambda d: d.id)]
+
+
+def _canonical_document(doc: GoldDocument) -> dict[str, Any]:
+    d = doc.document
+    return {
+        "id": d.id, "published": d.published, "source": d.source, "variant_of": d.variant_of,
+        "perturbation": d.perturbation,
+        "text_sha256": doc.text_sha256 or hashlib.sha256(d.text.encode()).hexdigest(),
+        "entities": sorted([e.id, e.type, e.canonical, sorted(e.aliases), e.role, e.country]
+                           for e in doc.entities.values()),
+        "facts": sorted([v.fact_id, v.value_type, v.canonical, v.entity_id, sorted(v.aliases),
+                         sorted([s.start, s.end] for s in v.evidence)] for v in doc.facts()),
+        "records": sorted([r.id, r.type, sorted(r.descriptive.items())] for r in doc.records),
+    }
+
+
+def _canonical_json(doc: GoldDocument) -> bytes:
+    return json.dumps(_canonical_document(doc), sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False).encode("utf-8")
 
 
 def gold_sha256(gold: GoldSet) -> str:
-    payload = json.dumps(canonical_form(gold), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    """sha256 of the JSON of `canonical_form` (sorted keys, no spaces), hashed document by document."""
+    digest = hashlib.sha256(b"[")
+    for i, doc in enumerate(sorted(gold, key=lambda d: d.id)):
+        digest.update(b"," + _canonical_json(doc) if i else _canonical_json(doc))
+    digest.update(b"]")
+    return digest.hexdigest()
 
 
 _CACHE: dict[tuple[str, tuple[tuple[str, float], ...]], GoldSet] = {}
@@ -399,31 +432,117 @@ _CACHE: dict[tuple[str, tuple[tuple[str, float], ...]], GoldSet] = {}
 
 def load_gold(path: Path | str | None = None) -> GoldSet:
     """Load a gold folder (or one file); the first error raises GoldError naming file, record and slot."""
-    path = Path(path) if path else default_gold_dir()
-    if not path.exists():
-        raise GoldError("no such gold file or folder", code="FILE_NOT_FOUND", where=str(path))
-    files = _gold_files(path)
-    seeds = files[0].resolve().parent.parent / "seeds" if files else path
-    texts = sorted(seeds.glob("*.txt")) if seeds.is_dir() else []
-    stamp = (str(path.resolve()), tuple((str(f), f.stat().st_mtime_ns) for f in (*files, *texts)))
-    if stamp in _CACHE:
-        return _CACHE[stamp]
-    documents: dict[str, GoldDocument] = {}
-    for file in files:
-        gold, problems = read_gold_file(file)
-        errors = [p for p in problems if p.severity == "error"]
-        if errors:
-            extra = f" (+{len(errors) - 1} more: factbench validate-gold)" if len(errors) > 1 else ""
-            raise GoldError(errors[0].message + extra, code=errors[0].code, where=errors[0].where)
+    return GoldLoader(path).finish()
+
+
+class GoldLoader:
+    """Loads a gold folder: at once (`load_gold`), or in stages for a run that starts extracting first.
+
+    Staged, the constructor reads only each file's document (id, text, variant) and fails on a bad
+    one, a missing text or malformed JSON; `step()` then validates one file's entities and records
+    (the runner calls it while it waits for an extractor), `document(doc_id)` the one a scorer needs
+    now, and `finish()` the rest and the gold sha256. Every error raises GoldError, as load_gold's do.
+    """
+
+    def __init__(self, path: Path | str | None = None, staged: bool = False):
+        self.path = Path(path) if path else default_gold_dir()
+        if not self.path.exists():
+            raise GoldError("no such gold file or folder", code="FILE_NOT_FOUND", where=str(self.path))
+        self._files = _gold_files(self.path)
+        self._seeds = self._files[0].resolve().parent.parent / "seeds" if self._files else self.path
+        texts = sorted(self._seeds.glob("*.txt")) if self._seeds.is_dir() else []
+        self._stamp = (str(self.path.resolve()),
+                       tuple((str(f), f.stat().st_mtime_ns) for f in (*self._files, *texts)))
+        self.documents: dict[str, Document] = {}  # every document in file order, before its gold is validated
+        self._file_of: dict[str, Path] = {}
+        self.digests: dict[str, str] = {}  # sha256 of each document's text, as read
+        self._parsed: dict[Path, tuple[Document, str, str]] = {}  # documents read, gold not validated yet
+        self._loaded: dict[Path, GoldDocument] = {}
+        self.gold: GoldSet | None = _CACHE.get(self._stamp)
+        self._work: Iterator[None] = iter(())
+        if self.gold is not None:
+            self.documents = {d.id: d.document for d in self.gold}
+            self.digests = {d.id: d.text_sha256 for d in self.gold}
+        elif not staged:
+            for file in self._files:
+                self._load(file)
+            self._complete()
+        else:
+            for file in self._files:
+                problems = _Problems(file)
+                raw = _decode_gold_file(file, problems)
+                parsed = _parse_document(raw.get("document"), file, problems, self._seeds) \
+                    if raw is not None else None
+                _raise_first(problems.items)
+                assert parsed is not None
+                self._add(file, parsed[0])
+                self._parsed[file] = parsed
+                self.digests[parsed[0].id] = parsed[2]
+            if not self.documents:
+                raise GoldError("no gold files (*.json)", code="FILE_NOT_FOUND", where=str(self.path))
+            self._work = self._steps()
+
+    def _add(self, file: Path, document: Document) -> None:
+        if document.id in self.documents:
+            raise GoldError(f"document id {document.id!r} is defined twice", code="DUPLICATE_ID", where=str(file))
+        self.documents[document.id] = document
+        self._file_of[document.id] = file
+
+    def _load(self, file: Path) -> GoldDocument:
+        problems = _Problems(file)
+        raw = _decode_gold_file(file, problems)
+        parsed = self._parsed.pop(file, None)
+        if raw is not None and parsed is None:
+            parsed = _parse_document(raw.get("document"), file, problems, self._seeds)
+        gold = _gold_document(raw, parsed, file, problems) if raw is not None and parsed is not None else None
+        _raise_first(problems.items)
         assert gold is not None
-        if gold.id in documents:
-            raise GoldError(f"document id {gold.id!r} is defined twice", code="DUPLICATE_ID", where=str(file))
-        documents[gold.id] = gold
-    if not documents:
-        raise GoldError("no gold files (*.json)", code="FILE_NOT_FOUND", where=str(path))
-    result = GoldSet(documents, str(path))
-    _CACHE[stamp] = result
-    return result
+        if self._file_of.get(gold.id) != file:  # not read in a first stage
+            self._add(file, gold.document)
+            self.digests[gold.id] = gold.text_sha256
+        self._loaded[file] = gold
+        return gold
+
+    def _complete(self) -> GoldSet:
+        if not self._loaded:
+            raise GoldError("no gold files (*.json)", code="FILE_NOT_FOUND", where=str(self.path))
+        self.gold = GoldSet({g.id: g for g in (self._loaded[f] for f in self._files)}, str(self.path))
+        _CACHE[self._stamp] = self.gold
+        return self.gold
+
+    def _steps(self) -> Iterator[None]:
+        for file in self._files:
+            if file not in self._loaded:
+                self._load(file)
+                yield
+        gold = self._complete()
+        digest = hashlib.sha256(b"[")  # as gold_sha256, a document at a time
+        for i, doc in enumerate(sorted(gold, key=lambda d: d.id)):
+            digest.update(b"," + _canonical_json(doc) if i else _canonical_json(doc))
+            yield
+        digest.update(b"]")
+        gold.__dict__.setdefault("sha256", digest.hexdigest())  # GoldSet.sha256 is a cached property
+
+    def scope(self, which: str) -> tuple[str, ...]:
+        return scope_of(self.documents.values(), which)
+
+    def step(self) -> bool:
+        """Do one file's validation (or one document's share of the sha256); False when all is done."""
+        return next(self._work, StopIteration) is not StopIteration
+
+    def document(self, doc_id: str) -> GoldDocument:
+        """The gold of one document, validated now if it was not yet."""
+        if self.gold is not None:
+            return self.gold.documents[doc_id]
+        file = self._file_of[doc_id]
+        return self._loaded[file] if file in self._loaded else self._load(file)
+
+    def finish(self) -> GoldSet:
+        """Everything validated (and hashed): the GoldSet that load_gold returns."""
+        for _ in self._work:
+            pass
+        assert self.gold is not None
+        return self.gold
 
 
 def gold_as_records(doc: GoldDocument) -> list[dict[str, Any]]:

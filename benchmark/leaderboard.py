@@ -13,6 +13,7 @@ import sys
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -339,9 +340,9 @@ def rebuild(root: Path, gold_path: str | None = None, known: Mapping[Path, Mappi
         atomic_write(root / "leaderboard.csv", dataclass_csv(LeaderboardRow, rows))
         atomic_write(root / "robustness.csv", dataclass_csv(RobustnessRow, board.robustness))
         fixed = field_names(FactRow)
-        atomic_write(root / "facts_matrix.csv", csv_text(
-            (*fixed, *columns),
-            ([getattr(f, n) for n in fixed] + [m[c] for c in columns] for f, m in zip(facts, matrix))))
+        fact_cells = attrgetter(*fixed)
+        atomic_write(root / "facts_matrix.csv", csv_text(  # outcome cells are tp, partial, fn or empty
+            (*fixed, *columns), ([*fact_cells(f), *m.values()] for f, m in zip(facts, matrix)), checked=len(fixed)))
     return rows
 
 

@@ -17,11 +17,14 @@ import time
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from benchmark.errors import BadInput, ExtractorFailed
 from benchmark.extractor import Extractor
 from benchmark.types import Document, Prediction
+
+if TYPE_CHECKING:
+    from benchmark.gold import GoldLoader
 
 # The benchmark runs offline: models come from installed packages, never from a hub.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -167,12 +170,13 @@ class RunOutcome:
     results: dict[str, Any] = field(default_factory=dict)  # doc_id -> scoring.DocumentResult, for the leaderboard
 
 
-def run_plan(plan: Plan, gold, doc_ids: tuple[str, ...], root: Path, *, timeout: float, memory_mb: int,
-             reuse: str, seed: int, shard: str | None, progress) -> RunOutcome:
+def run_plan(plan: Plan, gold: GoldLoader, doc_ids: tuple[str, ...], root: Path, *, timeout: float,
+             memory_mb: int, reuse: str, seed: int, shard: str | None, progress) -> RunOutcome:
     """Run one extractor over the documents; write its run folder; never raise for its failures.
 
-    The worker gets the next document to extract before the parent handles the last answer
-    (parse, cache, append, score), so on two cores the harness works while the extractor does.
+    The worker holds the next documents to extract while the parent handles the last answer (parse,
+    cache, append, score) and, while it waits, validates the gold still unread: on two cores the
+    harness works while the extractor does. A gold error raises GoldError (the run stays incomplete).
     """
     from benchmark import __version__
     from benchmark.predictions import parse_records, prediction_to_json
@@ -185,7 +189,7 @@ def run_plan(plan: Plan, gold, doc_ids: tuple[str, ...], root: Path, *, timeout:
     manifest: dict[str, Any] = {
         "run_id": "", "extractor": ex.name, "extractor_version": ex.version, "origin": plan.origin,
         "spec": plan.spec, "preset": plan.preset, "config": ex.config, "config_hash": ex.config_hash(),
-        "config_label": ex.config_label(), "reference": ex.reference, "gold_sha256": gold.sha256,
+        "config_label": ex.config_label(), "reference": ex.reference, "gold_sha256": None,  # at the end
         "factbench_version": __version__, "git_commit": _git_commit(), "packages": package_versions(),
         "python": sys.version.split()[0], "seed": seed, "shard": shard, "reuse": reuse,
         "limits": {"timeout_s": timeout, "memory_mb": memory_mb},
@@ -197,14 +201,13 @@ def run_plan(plan: Plan, gold, doc_ids: tuple[str, ...], root: Path, *, timeout:
     folder = RunFolder(root, run_id, manifest)
     outcome = RunOutcome(plan, path=folder.path)
     worker: Worker | None = None
-    ahead: str | None = None  # the document the worker is already on, beyond the one being handled
+    queued: list[str] = []  # documents sent to the worker and not answered yet, oldest first
     shas: dict[str, str] = {}
     entries: dict[str, dict[str, Any] | None] = {}
 
     def cached(doc_id: str) -> dict[str, Any] | None:
         if doc_id not in entries:
-            doc = gold.documents[doc_id]
-            shas[doc_id] = doc.text_sha256 or text_sha256(doc.document.text)
+            shas[doc_id] = gold.digests.get(doc_id) or text_sha256(gold.documents[doc_id].text)
             entries[doc_id] = cache.get(ex.name, ex.version, ex.config_hash(), shas[doc_id]) \
                 if reuse != "never" else None
         return entries[doc_id]
@@ -212,14 +215,24 @@ def run_plan(plan: Plan, gold, doc_ids: tuple[str, ...], root: Path, *, timeout:
     scan = 0  # documents before this one were looked at for the worker already
 
     def next_for_worker(position: int, reach: int = 64) -> str | None:
-        """The first document after `position` (and within `reach`) that the worker has to extract."""
+        """The first document after `position` (and within `reach`), not queued yet, that the worker
+        has to extract."""
         nonlocal scan
         scan = max(scan, position + 1)
         while scan < min(len(doc_ids), position + 1 + reach):
-            if reuse != "always" and cached(doc_ids[scan]) is None:
-                return doc_ids[scan]
+            doc = doc_ids[scan]
+            if doc not in queued and reuse != "always" and cached(doc) is None:
+                return doc
             scan += 1
         return None
+
+    def drop_worker() -> None:
+        nonlocal worker, scan
+        manifest["peak_mem_mb"] = max(manifest["peak_mem_mb"] or 0, worker.peak_mb)
+        worker.kill()
+        folder.save_log(worker.log)
+        worker, scan = None, 0
+        queued.clear()  # lost with the worker: each is sent again when its turn comes
 
     lines = 0
     facts = folder.facts_writer()
@@ -228,7 +241,7 @@ def run_plan(plan: Plan, gold, doc_ids: tuple[str, ...], root: Path, *, timeout:
     collecting.__enter__()
     try:
         for position, doc_id in enumerate(doc_ids):
-            document: Document = gold.documents[doc_id].document
+            document: Document = gold.documents[doc_id]
             entry = cached(doc_id)
             entries.pop(doc_id, None)
             record: dict[str, Any] = {"sha256": shas.pop(doc_id)}
@@ -241,29 +254,30 @@ def run_plan(plan: Plan, gold, doc_ids: tuple[str, ...], root: Path, *, timeout:
                     if worker is None:
                         worker = Worker(plan.worker_target, ex.config, memory_mb=memory_mb)
                         manifest["timings"]["load_s"] = worker.load_s
-                    if ahead != doc_id:
+                    if not queued:
                         worker.submit(document)
-                    ahead = None
-                    raw, seconds = worker.result(document, timeout)
+                        queued.append(doc_id)
+                    raw, seconds = worker.result(document, timeout, idle=gold.step)
+                    queued.pop(0)
                     entry = {"records": raw, "seconds": seconds, "created_at": now()}
                     record.update(status="ok", source="run", seconds=seconds)
                 except WorkerFailure as exc:
                     record.update(status="failed", reason=str(exc))
                     if worker is not None:
-                        manifest["peak_mem_mb"] = max(manifest["peak_mem_mb"] or 0, worker.peak_mb)
-                        worker.kill()
-                        folder.save_log(worker.log)
-                    worker, ahead = None, None
-                following = next_for_worker(position) if worker is not None else None
-                if following is not None:
+                        drop_worker()
+                    worker = None
+                # Two documents in the worker's hands: it never waits for the parent between them.
+                # The second goes only if it fits in the pipe, so a busy worker never blocks the parent.
+                while worker is not None and len(queued) < 2:
+                    following = next_for_worker(position)
+                    if following is None:
+                        break
                     try:
-                        worker.submit(gold.documents[following].document)
-                        ahead = following
+                        if not worker.submit(gold.documents[following], 32_768 if queued else None):
+                            break
+                        queued.append(following)
                     except WorkerFailure:  # gone between two documents: the next one starts a new worker
-                        manifest["peak_mem_mb"] = max(manifest["peak_mem_mb"] or 0, worker.peak_mb)
-                        worker.kill()
-                        folder.save_log(worker.log)
-                        worker = None
+                        drop_worker()
             if entry is not None:
                 kept, problems = parse_records(entry["records"], doc_id, f"{ex.name} on {doc_id}")
                 record["records"] = len(kept)
@@ -284,7 +298,7 @@ def run_plan(plan: Plan, gold, doc_ids: tuple[str, ...], root: Path, *, timeout:
                     # Scored as written: line numbers are those of predictions.jsonl.
                     kept = [Prediction(p.doc_id, p.type, p.slots, p.evidence, p.confidence, lines + k)
                             for k, p in enumerate(kept, start=1)]
-                    outcome.results[doc_id] = result = score_document(gold.documents[doc_id], kept)
+                    outcome.results[doc_id] = result = score_document(gold.document(doc_id), kept)
                     facts.add(result)
                 lines += len(kept)
             if record["status"] == "failed":
@@ -292,8 +306,10 @@ def run_plan(plan: Plan, gold, doc_ids: tuple[str, ...], root: Path, *, timeout:
             manifest["documents"][doc_id] = record
             folder.checkpoint()
             progress.update(1)
-    except BaseException:
+    except BaseException as exc:
         facts.discard()
+        manifest["status"] = f"aborted: {type(exc).__name__}"
+        folder.save_manifest()
         raise
     finally:
         collecting.__exit__(None, None, None)
@@ -302,7 +318,9 @@ def run_plan(plan: Plan, gold, doc_ids: tuple[str, ...], root: Path, *, timeout:
             manifest["peak_mem_mb"] = max(manifest["peak_mem_mb"] or 0, worker.peak_mb)
             folder.save_log(worker.log)
         folder.close()
-    _score_run(folder, gold, doc_ids, outcome, seed, facts)
+    complete = gold.finish()
+    manifest["gold_sha256"] = complete.sha256
+    _score_run(folder, complete, doc_ids, outcome, seed, facts)
     manifest["timings"]["total_s"] = time.perf_counter() - started
     manifest["finished_at"] = now()
     manifest["complete"] = True
@@ -334,12 +352,13 @@ def _score_run(folder, gold, doc_ids, outcome: RunOutcome, seed: int, facts) -> 
 
 
 def run_command(args) -> int:
-    from benchmark.gold import load_gold
+    from benchmark.gold import GoldLoader
     from benchmark.leaderboard import print_leaderboard, rebuild
 
     _check_limits(args)
     sets = parse_sets(args.set)
-    gold = load_gold(args.gold)
+    # Documents first: extraction starts while the rest of the gold is validated (GoldLoader).
+    gold = GoldLoader(args.gold, staged=True)
     doc_ids = select_shard(gold.scope(args.documents), args.shard)
     failures: list[str] = []
     if args.extractor:

@@ -22,21 +22,18 @@ import datetime as dt
 import fcntl
 import hashlib
 import io
+import itertools
 import json
 import os
 import re
 import shutil
-import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from benchmark.errors import BadInput
 from benchmark.types import FactOutcome, field_names
-
-_UMASK = os.umask(0)
-os.umask(_UMASK)
 
 SAFE_PART = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -56,16 +53,30 @@ def inside(root: Path, *parts: str) -> Path:
     return path
 
 
+_TEMPORARY = itertools.count()
+
+
+def _temporary(path: Path) -> tuple[int, str]:
+    """A new file beside `path`, named for this process (no other writer can hold the name), mode 0666 - umask."""
+    name = f"{path.parent}/.{path.name}.{os.getpid()}.{next(_TEMPORARY)}.tmp"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    try:
+        return os.open(name, flags, 0o666), name
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return os.open(name, flags, 0o666), name
+    except FileExistsError:  # left by a killed process that had the same pid
+        return _temporary(path)
+
+
 def atomic_write(path: Path, data: str | bytes, durable: bool = True) -> None:
     """Write to a temporary file beside `path`, then rename: readers never see half a file.
 
     `durable` also fsyncs, so the file survives a power loss; a killed process never needs it.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
     mode = "wb" if isinstance(data, bytes) else "w"
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = _temporary(path)
     try:
-        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; results are for sharing
         with os.fdopen(fd, mode, **({} if isinstance(data, bytes) else {"encoding": "utf-8", "newline": ""})) as f:
             f.write(data)
             f.flush()
@@ -86,8 +97,7 @@ class FactsWriter:
         self.path = path
         self._parts: list[tuple[Any, str]] = []
         for _ in range(regimes):
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-            os.fchmod(fd, 0o666 & ~_UMASK)
+            fd, tmp = _temporary(path)
             self._parts.append((os.fdopen(fd, "w", encoding="utf-8", newline=""), tmp))
 
     def add(self, result: Any) -> None:
@@ -142,10 +152,14 @@ class PredictionCache:
 
     def __init__(self, root: Path):
         self.root = root / "cache"
+        self._folders: dict[tuple[str, str, str], Path] = {}
 
     def _path(self, name: str, version: str, config_hash: str, doc_sha: str) -> Path:
-        return inside(self.root, safe_part(name), safe_part(version), safe_part(config_hash),
-                      safe_part(doc_sha, 64) + ".json")
+        folder = self._folders.get((name, version, config_hash))
+        if folder is None:
+            folder = self._folders[(name, version, config_hash)] = inside(
+                self.root, safe_part(name), safe_part(version), safe_part(config_hash))
+        return folder / (safe_part(doc_sha, 64) + ".json")  # a safe part never leaves its folder
 
     def get(self, name: str, version: str, config_hash: str, doc_sha: str) -> dict[str, Any] | None:
         path = self._path(name, version, config_hash, doc_sha)
@@ -261,14 +275,18 @@ def csv_cell(value: Any) -> Any:
     return text
 
 
-def csv_text(columns: Iterable[str], rows: Iterable[Iterable[Any]]) -> str:
+def csv_text(columns: Iterable[str], rows: Iterable[Sequence[Any]], checked: int | None = None) -> str:
+    """CSV of rows through `csv_cell`; with `checked`, only a row's first `checked` cells can hold arbitrary
+    text, and the others (a fixed vocabulary, such as outcomes) are written as they are."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
     cell, formula = csv_cell, _FORMULA_START
     for row in rows:
         # Most cells are plain strings: only the others go through csv_cell (the facts matrix has millions).
-        writer.writerow([v if type(v) is str and not v.startswith(formula) else cell(v) for v in row])
+        head = row if checked is None else row[:checked]
+        safe = [v if type(v) is str and not v.startswith(formula) else cell(v) for v in head]
+        writer.writerow(safe if checked is None else safe + row[checked:])
     return buffer.getvalue()
 
 

@@ -21,6 +21,7 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -108,22 +109,31 @@ class Worker:
         last = f": {tail[-1][:300]}" if tail else ""
         return f"worker {how} {when} without output{last}"
 
-    def _receive(self, timeout: float, doing: str) -> dict[str, Any]:
+    def _receive(self, timeout: float, doing: str, idle: Callable[[], bool] | None = None) -> dict[str, Any]:
+        """The next reply. `idle` is work of the parent's to do while none has come: a call returns
+        True while there is more (each should take a millisecond or so)."""
         deadline = time.monotonic() + timeout
         selector = selectors.DefaultSelector()
         selector.register(self._reply_fd, selectors.EVENT_READ)
+        measured = 0.0
         try:
             while b"\n" not in self._buffer:
                 now = time.monotonic()
                 if now > deadline:
                     self.kill()
                     raise WorkerFailure(f"timeout: no answer after {timeout:g} s while {doing}")
-                rss, hwm = _rss_mb(self.proc.pid)
-                self.peak_mb = max(self.peak_mb, rss, hwm)
-                if rss > self.memory_mb:
-                    self.kill()
-                    raise WorkerFailure(f"memory limit: resident memory {rss:.0f} MiB > {self.memory_mb} MiB "
-                                        f"while {doing}")
+                if now - measured >= 0.05:
+                    measured = now
+                    rss, hwm = _rss_mb(self.proc.pid)
+                    self.peak_mb = max(self.peak_mb, rss, hwm)
+                    if rss > self.memory_mb:
+                        self.kill()
+                        raise WorkerFailure(f"memory limit: resident memory {rss:.0f} MiB > {self.memory_mb} "
+                                            f"MiB while {doing}")
+                if idle is not None and not selector.select(timeout=0):
+                    if idle():
+                        continue
+                    idle = None  # nothing left to do: wait
                 if not selector.select(timeout=min(0.05, max(0.0, deadline - now))):
                     continue
                 chunk = os.read(self._reply_fd, 1 << 20)
@@ -150,20 +160,31 @@ class Worker:
         self.submit(document)
         return self.result(document, timeout)
 
-    def submit(self, document: Document) -> None:
-        """Queue a document; the worker takes requests in order, so the next one can be on its way while
-        the parent handles the last answer. Raises WorkerFailure if the worker is gone."""
+    def submit(self, document: Document, limit: int | None = None) -> bool:
+        """Queue a document; the worker takes requests in order, so the next ones can be on their way while
+        the parent handles the last answer. With `limit`, a request longer than that many bytes is not sent
+        (False): a busy worker reads none, and one that fits in the pipe never blocks the parent.
+        Raises WorkerFailure if the worker is gone."""
         if self.proc.poll() is not None:
             raise WorkerFailure(self._exit_reason("before this document"))
-        self._send({"op": "extract", "doc": asdict(document)})
+        line = (json.dumps({"op": "extract", "doc": asdict(document)}) + "\n").encode()
+        if limit is not None and len(line) > limit:
+            return False
+        try:
+            self.proc.stdin.write(line)
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError) as exc:
+            raise WorkerFailure(self._exit_reason("before it could take a request")) from exc
+        return True
 
-    def result(self, document: Document, timeout: float) -> tuple[Any, float]:
+    def result(self, document: Document, timeout: float, idle: Callable[[], bool] | None = None
+               ) -> tuple[Any, float]:
         """The answer to the oldest submitted document: (records as returned, seconds).
 
         The timeout runs from this call: the worker started the document at the earliest when it
-        answered the one before, which the parent had read before calling.
+        answered the one before, which the parent had read before calling. `idle`: see `_receive`.
         """
-        reply = self._receive(timeout, f"extracting {document.id}")
+        reply = self._receive(timeout, f"extracting {document.id}", idle)
         if not reply.get("ok"):
             raise WorkerFailure(reply.get("error", "unknown error"))
         return reply.get("records"), float(reply.get("seconds", 0.0))
