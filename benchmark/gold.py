@@ -460,6 +460,7 @@ class GoldLoader:
         self._loaded: dict[Path, GoldDocument] = {}
         self.gold: GoldSet | None = _CACHE.get(self._stamp)
         self._work: Iterator[None] = iter(())
+        self._failed: GoldError | None = None
         if self.gold is not None:
             self.documents = {d.id: d.document for d in self.gold}
             self.digests = {d.id: d.text_sha256 for d in self.gold}
@@ -528,18 +529,26 @@ class GoldLoader:
 
     def step(self) -> bool:
         """Do one file's validation (or one document's share of the sha256); False when all is done."""
-        return next(self._work, StopIteration) is not StopIteration
+        if self._failed is not None:
+            raise self._failed
+        try:
+            return next(self._work, StopIteration) is not StopIteration
+        except GoldError as exc:  # the same error again on any later call, not a spent generator
+            self._failed = exc
+            raise
 
     def document(self, doc_id: str) -> GoldDocument:
         """The gold of one document, validated now if it was not yet."""
         if self.gold is not None:
             return self.gold.documents[doc_id]
+        if self._failed is not None:
+            raise self._failed
         file = self._file_of[doc_id]
         return self._loaded[file] if file in self._loaded else self._load(file)
 
     def finish(self) -> GoldSet:
         """Everything validated (and hashed): the GoldSet that load_gold returns."""
-        for _ in self._work:
+        while self.step():
             pass
         assert self.gold is not None
         return self.gold

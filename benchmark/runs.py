@@ -286,7 +286,7 @@ def csv_text(columns: Iterable[str], rows: Iterable[Sequence[Any]], checked: int
         # Most cells are plain strings: only the others go through csv_cell (the facts matrix has millions).
         head = row if checked is None else row[:checked]
         safe = [v if type(v) is str and not v.startswith(formula) else cell(v) for v in head]
-        writer.writerow(safe if checked is None else safe + row[checked:])
+        writer.writerow(safe if checked is None else [*safe, *row[checked:]])
     return buffer.getvalue()
 
 

@@ -1,0 +1,294 @@
+"""The fast paths must agree with the plain ones: the staged gold loader with load_gold, scores from
+precomputed document results with a full score, the candidate index with a brute-force comparison, the
+runner's streamed facts.jsonl and scores.json with `factbench score`, and CSV cells checked in part."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from conftest import MINI_ID, SHIPPED_ID, mini_gold_dict, to_predictions, write_gold_dir
+
+import benchmark.gold as gold_module
+from benchmark.cli import main
+from benchmark.errors import GoldError
+from benchmark.gold import GoldLoader, default_gold_dir, gold_sha256, load_gold
+from benchmark.predictions import read_predictions
+from benchmark.runs import csv_text
+from benchmark.runs import facts_jsonl as asdict_jsonl
+from benchmark.scoring import DocumentScorer, facts_jsonl, positive_cells, prepare_predictions, score, score_document
+from benchmark.types import REGIMES
+from benchmark.values import compare
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED_ORDER = ["tass-2021-02-17-cf1", "tass-2021-02-17-cf2", "tass-2021-02-17-cf3", "tass-2021-02-17-para1",
+                 "tass-2021-02-17-para2", "tass-2021-02-17-para3", "tass-2021-02-17"]
+
+
+@pytest.fixture
+def no_cache(monkeypatch):
+    """A private gold cache: loads are cached by path and mtimes, and a hit would skip the staged path."""
+    cache: dict = {}
+    monkeypatch.setattr(gold_module, "_CACHE", cache)
+    return cache
+
+
+def _shipped_copy(tmp_path: Path) -> Path:
+    source = default_gold_dir()
+    shutil.copytree(source, tmp_path / "gold")
+    shutil.copytree(source.parent / "seeds", tmp_path / "seeds")
+    return tmp_path / "gold"
+
+
+def _bad_record_dict() -> dict:
+    gold = mini_gold_dict()
+    gold["records"][0]["slots"]["participants"][0]["entity"] = "biden"
+    return gold
+
+
+# --------------------------------------------------------------------------- 1-2. staged gold loading
+
+
+@pytest.mark.parametrize("where", ["shipped", "copy"])
+def test_staged_loader_equals_load_gold(where, tmp_path, no_cache):
+    path = None if where == "shipped" else _shipped_copy(tmp_path)
+    fresh = load_gold(path)
+    expected_sha = gold_sha256(fresh)
+    no_cache.clear()
+    loader = GoldLoader(path, staged=True)
+    assert loader.gold is None  # nothing validated yet: only the documents were read
+    assert list(loader.documents) == SHIPPED_ORDER == list(fresh.documents)
+    seeds = (default_gold_dir() if path is None else path).parent / "seeds"
+    for doc_id, doc in fresh.documents.items():
+        assert loader.digests[doc_id] == hashlib.sha256((seeds / doc.text_file).read_bytes()).hexdigest()
+    # The last document first (as a scorer would ask for it), before any step.
+    last = loader.document(SHIPPED_ID)
+    assert last.id == SHIPPED_ID and len(last.facts()) == 50
+    assert last.document is loader.documents[SHIPPED_ID]
+    steps = 0
+    while loader.step():
+        steps += 1
+    assert steps == 6 + 7  # the six files not read yet, then one share of the sha256 per document
+    assert "sha256" in loader.gold.__dict__  # computed by the steps, not lazily later
+    assert loader.step() is False
+    gold = loader.finish()
+    assert list(gold.documents) == SHIPPED_ORDER
+    assert gold.documents[SHIPPED_ID] is last
+    assert gold.sha256 == expected_sha == fresh.sha256
+    for doc_id in SHIPPED_ORDER:
+        assert loader.documents[doc_id] is gold.documents[doc_id].document
+    # finish() without any step does everything too.
+    no_cache.clear()
+    other = GoldLoader(path, staged=True).finish()
+    assert other is not gold and list(other.documents) == SHIPPED_ORDER and other.sha256 == expected_sha
+
+
+def test_staged_loader_fails_early_on_a_bad_document_section(tmp_path, no_cache):
+    gold = mini_gold_dict()
+    folder = write_gold_dir(tmp_path, gold)
+    (tmp_path / "seeds" / gold["document"]["text_file"]).unlink()
+    with pytest.raises(GoldError) as staged:
+        GoldLoader(folder, staged=True)
+    with pytest.raises(GoldError) as plain:
+        load_gold(folder)
+    assert staged.value.code == plain.value.code == "FILE_NOT_FOUND"
+    assert str(staged.value) == str(plain.value)
+
+
+def test_staged_loader_raises_record_errors_later_as_load_gold_does(tmp_path, no_cache):
+    good = mini_gold_dict()
+    good["document"].update(id="a-good", text_file="a_good.txt")
+    write_gold_dir(tmp_path, good, name="a.json")
+    folder = write_gold_dir(tmp_path, _bad_record_dict(), name="b.json")
+    with pytest.raises(GoldError) as plain:
+        load_gold(folder)
+    assert plain.value.code == "UNKNOWN_ENTITY"
+    assert plain.value.where == f"{folder / 'b.json'}: record talks slot participants[0]"
+
+    loader = GoldLoader(folder, staged=True)  # both document sections are fine
+    assert list(loader.documents) == ["a-good", MINI_ID]
+    with pytest.raises(GoldError) as late:
+        loader.finish()
+    assert (late.value.code, str(late.value)) == (plain.value.code, str(plain.value))
+
+    loader = GoldLoader(folder, staged=True)
+    assert loader.step() is True  # a.json
+    with pytest.raises(GoldError) as stepped:
+        loader.step()  # b.json
+    assert (stepped.value.code, str(stepped.value)) == (plain.value.code, str(plain.value))
+    for again in (loader.step, loader.finish):  # the same error on every later call
+        with pytest.raises(GoldError, match="UNKNOWN_ENTITY"):
+            again()
+
+    loader = GoldLoader(folder, staged=True)
+    assert len(loader.document("a-good").facts()) == 24
+    with pytest.raises(GoldError, match="UNKNOWN_ENTITY"):
+        loader.document(MINI_ID)
+    assert no_cache == {}  # a failed load is never cached
+
+
+# --------------------------------------------------------------------------- 3. known results, Outcomes
+
+WRONG = [
+    {"type": "meeting", "slots": {"date": "February 2021", "participants": ["Putin", "Aliyev"],
+                                  "location": "Sochi"}},
+    {"type": "agreement", "slots": {"date": "2020-11-10", "signatories": "Putin, Aliyev and Pashinyan"}},
+    {"type": "office_holder", "slots": {"person": "Putin", "office": "President"}},
+    {"type": "deployment", "slots": {"force": "peacekeepers Russian", "country": "Russian Federation",
+                                     "locations": ["Karabakh", "Stepanakert"]}},
+    {"type": "body", "slots": {"chairs": ["Deputy Prime Minister", "President of Russia"], "established": "someday",
+                               "focus": ["ties transport", "trade"]}},
+    {"type": "conflict_event", "slots": {"date": "1988", "parties": ["Armenia", "Azerbaijan"],
+                                         "location": "Nagorno Karabakh"}},
+    {"type": "ceasefire", "slots": {"start_date": "November 2020", "region": "Karabakh"}},
+    {"type": "meeting", "slots": {"date": "2021-01-11", "participants": "Vladimir Putin and Ilham Aliyev",
+                                  "initiator": "Pashinyan", "duration": "four hours", "location": "Moscow"}},
+]
+
+
+def test_known_results_score_as_a_full_score(shipped_gold):
+    docs = shipped_gold.scope("all")
+    preds = to_predictions(WRONG, SHIPPED_ID) + to_predictions(WRONG[:3], "tass-2021-02-17-cf1")
+    full = score(shipped_gold, preds, docs).report
+    known = {d: score_document(shipped_gold.documents[d], [p for p in preds if p.doc_id == d]) for d in docs}
+    fast = score(shipped_gold, [], docs, known=known).report
+    assert fast.as_dict() == full.as_dict()
+    assert facts_jsonl(fast.outcomes) == facts_jsonl(full.outcomes)
+    # The predictions are wrong in many ways: the comparison is not between two perfect scores.
+    strict, lenient = (full.regimes[r].documents[SHIPPED_ID] for r in REGIMES)
+    assert (strict.tp, strict.partial, strict.fp, strict.fn) == (16, 0, 15, 34)
+    assert (lenient.tp, lenient.partial, lenient.fp, lenient.fn) == (18, 5, 8, 27)
+    assert full.parse_errors == 1  # "someday" (WRONG[:3], on cf1, has no parse error)
+    assert full.regimes["strict"].f1_ci is not None and full.regimes["strict"].f1_ci == fast.regimes["strict"].f1_ci
+
+
+def test_outcomes_is_a_sequence_of_its_items(shipped_gold):
+    preds = to_predictions(WRONG, SHIPPED_ID)
+    outcomes = score(shipped_gold, preds, (SHIPPED_ID,), bootstrap=0).report.outcomes
+    items = list(outcomes)
+    assert len(outcomes) == len(items) == (16 + 15 + 34) + (18 + 5 + 8 + 27)  # strict, then lenient
+    assert outcomes[0] == items[0] and outcomes[-1] == items[-1] and outcomes[3:7] == tuple(items[3:7])
+    assert outcomes == tuple(items) and tuple(items) == outcomes and outcomes != tuple(items[:-1])
+    assert [o.regime for o in items] == sorted((o.regime for o in items), key=REGIMES.index)
+    assert list(outcomes.fact_cells()) == [(o.fact_id, o.regime, o.outcome) for o in outcomes if o.fact_id]
+    # The compact writer and the dataclasses.asdict one write the same bytes.
+    assert facts_jsonl(outcomes) == facts_jsonl(items) == asdict_jsonl(items)
+
+
+# --------------------------------------------------------------------------- 4. the candidate index
+
+
+def test_positive_cells_are_every_cell_with_credit(shipped_gold):
+    doc = shipped_gold.documents[SHIPPED_ID]
+    scorer = DocumentScorer(doc)
+    extra = [
+        {"type": "office_holder", "slots": {"person": "Pashinyan", "office": "Prime Minister"}},
+        {"type": "body", "slots": {"chairs": ["deputy prime minister of Russia", "Deputy Prime Minister"],
+                                   "established": "January 2021", "focus": ["economic ties", "economy links"]}},
+        {"type": "meeting", "slots": {"date": "February 17", "participants": ["Putin", "Pashinyan"]}},
+        {"type": "deployment", "slots": {"force": "Russian peacekeeping forces", "locations": "contact line"}},
+        {"type": "conflict_event", "slots": {"date": "1992", "parties": "Armenia; Azerbaijan"}},
+    ]
+    records, _ = prepare_predictions(to_predictions(WRONG + extra, SHIPPED_ID), scorer.normalizer, {})
+    assert REGIMES == ("strict", "lenient")  # the order positive_cells returns its two maps in
+    found: dict[str, set] = {regime: set() for regime in REGIMES}
+    expected: dict[str, set] = {regime: set() for regime in REGIMES}
+    for rtype in sorted({r.prediction.type for r in records}):
+        preds = [r for r in records if r.prediction.type == rtype]
+        golds = scorer.gold_by_type[rtype]
+        for regime, cells in zip(REGIMES, positive_cells(preds, rtype, scorer.index)):
+            listed = [(rtype, p, g, slot, *cell) for (p, g), by_slot in cells.items()
+                      for slot, slot_cells in by_slot.items() for cell in slot_cells]
+            assert len(listed) == len(set(listed)), listed  # no cell twice
+            found[regime].update(listed)
+        for p, pred in enumerate(preds):
+            for g, view in enumerate(golds):
+                for slot, pvals in pred.values.items():
+                    for i, pv in enumerate(pvals):
+                        for j, (_, normals) in enumerate(view.values.get(slot, ())):
+                            for regime in REGIMES:
+                                credit, reason = compare(pv.normal, normals, regime) if pv.normal else (0, "")
+                                if credit > 0:
+                                    expected[regime].add((rtype, p, g, slot, i, j, credit, reason))
+    assert found == expected
+    assert expected["strict"] < expected["lenient"]
+    reasons = Counter(cell[-1] for cell in expected["lenient"] - expected["strict"])
+    assert reasons == {"truncated_date": 4, "missing_country": 9, "fuzzy_text": 2}
+    assert (len(expected["strict"]), len(expected["lenient"])) == (42, 42 + 15)
+
+
+# --------------------------------------------------------------------------- 5-6. the runner
+
+
+def test_run_writes_what_score_computes(tmp_path, capsys):
+    folder = write_gold_dir(tmp_path / "bench", mini_gold_dict())
+    second = mini_gold_dict()
+    second["document"].update(id="mini-b", text_file="mini_b.txt")
+    write_gold_dir(tmp_path / "bench", second, name="mini_b.json")
+    # The oracle reads a gold of its own where mini-b's talks have a truncated date and the wrong place.
+    wrong = copy.deepcopy(second)
+    wrong["records"][0]["slots"]["date"]["value"] = "2021-03"
+    wrong["records"][0]["slots"]["location"]["entity"] = "moscow"
+    oracle_gold = write_gold_dir(tmp_path / "oracle", mini_gold_dict())
+    write_gold_dir(tmp_path / "oracle", wrong, name="mini_b.json")
+    runs = tmp_path / "runs"
+    assert main(["run", "-e", "oracle", "--set", f"oracle.gold={oracle_gold}", "--gold", str(folder),
+                 "--out", str(runs)]) == 0
+    capsys.readouterr()
+    [run] = [p.parent for p in runs.glob("*/manifest.json")]
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["complete"] is True and manifest["seed"] == 0 and manifest["status"] == "ok"
+    gold = load_gold(folder)
+    assert manifest["gold_sha256"] == gold.sha256
+    ok_docs = tuple(d for d in gold.scope("all") if manifest["documents"][d]["status"] == "ok")
+    assert ok_docs == (MINI_ID, "mini-b")
+    predictions = read_predictions(run / "predictions.jsonl", gold.documents)
+    report = score(gold, predictions, ok_docs, bootstrap=1000, seed=0).report
+    assert (run / "facts.jsonl").read_bytes() == facts_jsonl(report.outcomes).encode("utf-8")
+    assert json.loads((run / "scores.json").read_text()) == json.loads(json.dumps(report.as_dict()))
+    kinds = Counter((o.regime, o.doc_id, o.outcome) for o in report.outcomes)
+    assert kinds == {("strict", MINI_ID, "tp"): 24, ("strict", "mini-b", "tp"): 22, ("strict", "mini-b", "fp"): 2,
+                     ("strict", "mini-b", "fn"): 2, ("lenient", MINI_ID, "tp"): 24, ("lenient", "mini-b", "tp"): 22,
+                     ("lenient", "mini-b", "partial"): 1, ("lenient", "mini-b", "fp"): 1,
+                     ("lenient", "mini-b", "fn"): 1}
+
+
+def factbench(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "benchmark.cli", *args], capture_output=True, text=True,
+                          timeout=240, cwd=ROOT)
+
+
+def test_run_on_gold_with_a_record_error_aborts_and_is_never_counted(tmp_path):
+    bad = write_gold_dir(tmp_path / "bad", _bad_record_dict())
+    good = write_gold_dir(tmp_path / "good", mini_gold_dict())
+    runs = tmp_path / "runs"
+    result = factbench("run", "-e", "empty", "--gold", str(bad), "--out", str(runs))
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and "UNKNOWN_ENTITY: " in lines[0], result.stderr
+    assert "Traceback" not in result.stderr
+    manifests = [json.loads(p.read_text()) for p in runs.glob("*/manifest.json")]
+    assert all(m["complete"] is False and m["status"].startswith("aborted") for m in manifests), manifests
+    board = factbench("leaderboard", "--runs", str(runs), "--gold", str(good))
+    assert board.returncode == 0, board.stderr
+    assert board.stdout.strip() == "no complete runs yet"
+    csv_path = runs / "leaderboard.csv"
+    assert not csv_path.exists() or ",empty," not in csv_path.read_text()
+
+
+# --------------------------------------------------------------------------- 7. CSV cells
+
+
+def test_csv_text_checks_only_the_first_cells():
+    rows = [["=1+1", "-2", "=3", "@x"], ["ok", "+a", "tp", "fn"]]
+    assert csv_text(["a", "b", "c", "d"], rows, checked=2) == "a,b,c,d\n'=1+1,'-2,=3,@x\nok,'+a,tp,fn\n"
+    assert csv_text(["a", "b", "c", "d"], rows) == "a,b,c,d\n'=1+1,'-2,'=3,'@x\nok,'+a,tp,fn\n"
+    assert csv_text(["a", "b", "c", "d"], [tuple(r) for r in rows], checked=2) == \
+        csv_text(["a", "b", "c", "d"], rows, checked=2)
