@@ -69,7 +69,8 @@ def _cmd_score(args: argparse.Namespace) -> int:
     warnings: list = []
     predictions = read_predictions(args.pred, gold.documents, warnings)
     _print_warnings(warnings)
-    report = score(gold, predictions, scope, bootstrap=args.bootstrap, seed=args.seed).report
+    report = score(gold, predictions, scope, bootstrap=args.bootstrap, seed=args.seed,
+                   keep_outcomes=bool(args.facts)).report
     print(score_json(report) if args.json else score_table(report))
     if args.facts:
         from benchmark.runs import write_facts

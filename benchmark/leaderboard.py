@@ -195,7 +195,8 @@ def build(root: Path, gold_path: str | None = None, known: Mapping[Path, Mapping
     from benchmark.scoring import score
 
     gold = load_gold(gold_path)
-    known = {path.resolve(): {d: r for d, r in results.items() if r.scorer.doc is gold.documents.get(d)}
+    known = {path.resolve(): {d: r for d, r in results.items()
+                              if r.scorer is not None and r.scorer.doc is gold.documents.get(d)}
              for path, results in (known or {}).items()}
     groups: dict[tuple[str, str, str], _Group] = {}
     for path, manifest in read_manifests(root):

@@ -364,6 +364,11 @@ class Outcomes(Sequence[FactOutcome]):
     def __init__(self, results: Sequence[DocumentResult]):
         self._results = results
         self._built: tuple[FactOutcome, ...] | None = None
+        self.kept = all(result.scorer is not None for result in results)
+
+    def _check(self) -> None:
+        if not self.kept:
+            raise RuntimeError("outcomes were not kept: score(..., keep_outcomes=True) keeps them")
 
     def _all(self) -> tuple[FactOutcome, ...]:
         if self._built is None:
@@ -371,13 +376,14 @@ class Outcomes(Sequence[FactOutcome]):
         return self._built
 
     def _explained(self):
+        self._check()
         for ri, regime in enumerate(REGIMES):
             for result in self._results:
                 for entry in result.entries[ri]:
                     yield _explain(regime, entry)
 
     def __len__(self) -> int:
-        return sum(len(entries) for result in self._results for entries in result.entries)
+        return sum(len(codes) for result in self._results for codes in result.codes)
 
     def __getitem__(self, index):
         return self._all()[index]
@@ -399,11 +405,13 @@ class Outcomes(Sequence[FactOutcome]):
         return f"Outcomes({len(self)} outcomes)"
 
     def jsonl(self) -> str:
-        """facts.jsonl text (see `facts_jsonl`), from each document's text, built once per document."""
+        """facts.jsonl text (see `facts_jsonl`), document by document."""
+        self._check()
         return "".join(result.jsonl(ri) for ri in range(len(REGIMES)) for result in self._results)
 
     def fact_cells(self):
         """(fact_id, regime, outcome) of every outcome tied to a gold fact, without explaining them."""
+        self._check()
         for ri, regime in enumerate(REGIMES):
             for result in self._results:
                 for entry in result.entries[ri]:
@@ -482,8 +490,8 @@ class DocumentResult:
     __slots__ = ("codes", "duplicates", "entries", "parse_errors", "predicted_values", "predictions", "scorer",
                  "unknown", "unsupported")
 
-    def __init__(self, scorer: DocumentScorer, predictions: Sequence[Prediction]):
-        self.scorer = scorer
+    def __init__(self, scorer: DocumentScorer, predictions: Sequence[Prediction], keep: bool = True):
+        self.scorer: DocumentScorer | None = scorer
         self.predictions = tuple(predictions)
         self.unknown: dict[str, int] = {}
         records, self.duplicates = prepare_predictions(self.predictions, scorer.normalizer, self.unknown)
@@ -494,6 +502,9 @@ class DocumentResult:
         self.codes: tuple[list[int], ...] = tuple([] for _ in REGIMES)
         self.unsupported = 0
         scorer.score(records, self)
+        if not keep:  # counts only: what explains the outcomes is let go (a large corpus holds no more)
+            self.scorer, self.predictions = None, ()
+            self.entries = tuple([] for _ in REGIMES)
 
     def jsonl(self, regime_index: int) -> str:
         """This document's lines of facts.jsonl in one regime."""
@@ -755,22 +766,24 @@ def _scorer(doc: GoldDocument) -> DocumentScorer:
     return _SCORERS[key]
 
 
-def score_document(doc: GoldDocument, predictions: Sequence[Prediction]) -> DocumentResult:
-    """Judge one document's predictions (all of the same doc_id) in every regime."""
-    return DocumentResult(_scorer(doc), predictions)
+def score_document(doc: GoldDocument, predictions: Sequence[Prediction], keep: bool = True) -> DocumentResult:
+    """Judge one document's predictions (all of the same doc_id) in every regime; `keep`: see `score`."""
+    return DocumentResult(_scorer(doc), predictions, keep)
 
 
 def score(gold: GoldSet, predictions: Iterable[Prediction], documents: Sequence[str] | None = None, *,
           bootstrap: int = 1000, seed: int = 0, problems: Sequence[InputProblem] = (),
-          known: Mapping[str, DocumentResult] | None = None) -> Scored:
+          known: Mapping[str, DocumentResult] | None = None, keep_outcomes: bool = True) -> Scored:
     """Score predictions against the gold documents in scope (default: every gold document).
 
     `known` maps documents to results already computed (by `score_document`) for their predictions;
     those documents are not scored again, and their lines in `predictions` are ignored.
+    `keep_outcomes=False` judges every value the same way but keeps only the counts: the report's
+    outcomes cannot be read, and memory stays flat on large corpora.
     """
     with no_cycle_collection():
         return _score(gold, predictions, documents, bootstrap=bootstrap, seed=seed, problems=problems,
-                      known=known or {})
+                      known=known or {}, keep=keep_outcomes)
 
 
 @contextlib.contextmanager
@@ -788,14 +801,14 @@ def no_cycle_collection():
 
 def _score(gold: GoldSet, predictions: Iterable[Prediction], documents: Sequence[str] | None, *,
            bootstrap: int, seed: int, problems: Sequence[InputProblem],
-           known: Mapping[str, DocumentResult]) -> Scored:
+           known: Mapping[str, DocumentResult], keep: bool) -> Scored:
     documents = tuple(documents if documents is not None else gold.documents)
     in_scope = set(documents)
     grouped: dict[str, list[Prediction]] = defaultdict(list)
     for prediction in predictions:
         if prediction.doc_id in in_scope and prediction.doc_id not in known:
             grouped[prediction.doc_id].append(prediction)
-    results = [known.get(doc_id) or score_document(gold.documents[doc_id], grouped.get(doc_id, ()))
+    results = [known.get(doc_id) or score_document(gold.documents[doc_id], grouped.get(doc_id, ()), keep)
                for doc_id in documents]
     records = np.fromiter((len(gold.documents[d].records) for d in documents), dtype=np.int64, count=len(documents))
     unit_base = np.concatenate([[0], np.cumsum(records)[:-1]]).astype(np.int64) if len(documents) else records

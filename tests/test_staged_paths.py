@@ -169,6 +169,18 @@ def test_known_results_score_as_a_full_score(shipped_gold):
     assert full.regimes["strict"].f1_ci is not None and full.regimes["strict"].f1_ci == fast.regimes["strict"].f1_ci
 
 
+def test_counts_only_scores_the_same(shipped_gold):
+    preds = to_predictions(WRONG, SHIPPED_ID) + to_predictions(WRONG[:3], "tass-2021-02-17-cf1")
+    docs = shipped_gold.scope("all")
+    full = score(shipped_gold, preds, docs).report
+    counts = score(shipped_gold, preds, docs, keep_outcomes=False).report
+    assert counts.as_dict() == full.as_dict()
+    assert len(counts.outcomes) == len(full.outcomes) > 0
+    for read in (list, lambda o: o[0], facts_jsonl, lambda o: list(o.fact_cells())):
+        with pytest.raises(RuntimeError, match="not kept"):
+            read(counts.outcomes)
+
+
 def test_outcomes_is_a_sequence_of_its_items(shipped_gold):
     preds = to_predictions(WRONG, SHIPPED_ID)
     outcomes = score(shipped_gold, preds, (SHIPPED_ID,), bootstrap=0).report.outcomes
