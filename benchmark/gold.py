@@ -290,8 +290,9 @@ def read_gold_file(path: Path, seeds: Path | None = None) -> tuple[GoldDocument 
     return _gold_document(raw, parsed, path, problems), problems.items
 
 
-def _decode_gold_file(path: Path, problems: _Problems) -> dict[str, Any] | None:
-    """The JSON object of a gold file of this schema version, or None with the problem added."""
+def _decode_gold_file(path: Path, problems: _Problems, nesting: bool = True) -> dict[str, Any] | None:
+    """The JSON object of a gold file of this schema version, or None with the problem added.
+    `nesting=False` leaves the nesting limit to a later full read (a first stage reads only the document)."""
     try:
         if path.stat().st_size > MAX_GOLD_BYTES:
             problems.add("FILE_TOO_LARGE", f"larger than {MAX_GOLD_BYTES} bytes")
@@ -317,7 +318,7 @@ def _decode_gold_file(path: Path, problems: _Problems) -> dict[str, Any] | None:
         return None
     from benchmark.predictions import _too_deep
 
-    if _too_deep(raw, MAX_GOLD_DEPTH):
+    if nesting and _too_deep(raw, MAX_GOLD_DEPTH):
         problems.add("NESTED_TOO_DEEP", f"nests deeper than {MAX_GOLD_DEPTH} levels")
         return None
     version = raw.get("schema_version")
@@ -471,7 +472,7 @@ class GoldLoader:
         else:
             for file in self._files:
                 problems = _Problems(file)
-                raw = _decode_gold_file(file, problems)
+                raw = _decode_gold_file(file, problems, nesting=False)
                 parsed = _parse_document(raw.get("document"), file, problems, self._seeds) \
                     if raw is not None else None
                 _raise_first(problems.items)

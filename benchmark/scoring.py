@@ -8,6 +8,10 @@
    overlap, then on the canonical JSON order of the predictions, so line order never matters.
 4. Values are compared only within the same slot of aligned records. Every gold value
    ends tp, partial or fn; every predicted value tp, partial or fp, with a reason.
+
+A document's judgments (`DocumentResult`) depend only on its gold and its predictions: the
+runner computes them as predictions arrive, and `score` assembles any scope from them, with
+counts as integer codes (one bincount) and the paired bootstrap of stats.py.
 """
 
 from __future__ import annotations
@@ -18,30 +22,57 @@ import itertools
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
-from typing import NamedTuple
+from dataclasses import dataclass
 
 import numpy as np
 
 from benchmark.gold import GoldSet
+from benchmark.matching import (
+    NO_MATCH,
+    GoldIndex,
+    GoldView,
+    PredRecord,
+    PredValue,
+    SlotMatch,
+    align,
+    positive_cells,
+)
+from benchmark.outcomes import (
+    CAT_INDEX,
+    ENCODE_JSON,
+    FACT_FIELDS,
+    FN,
+    FN_MISSED,
+    FN_RECORD,
+    FP,
+    FP_NO_SLOT,
+    FP_NOT_A,
+    FP_NOT_GOLD,
+    FP_UNALIGNED,
+    MATCHED,
+    N_SLOTS,
+    PARTIAL,
+    SCORED,
+    SLOT_CATEGORY,
+    SLOT_NUMBER,
+    SLOTS,
+    TP,
+    Outcomes,
+    explain,
+)
 from benchmark.types import (
     CATEGORIES,
-    DATE,
-    OFFICE,
     RECORD_TYPES,
     REGIMES,
-    TEXT,
     Counts,
     FactOutcome,
     GoldDocument,
-    GoldRecord,
     GoldValue,
     InputProblem,
     Prediction,
     RegimeScores,
     ScoreReport,
     SlotSpec,
-    scored_slots,
 )
 from benchmark.values import (
     Normal,
@@ -52,50 +83,6 @@ from benchmark.values import (
     split_list,
     text_tokens,
 )
-
-TIE_BREAK = 0.4  # summed over every aligned pair, descriptive overlap never outweighs half a value
-CAT_INDEX = {c: i for i, c in enumerate(CATEGORIES)}
-TP, PARTIAL, FP, FN = range(4)
-KIND = {"tp": TP, "partial": PARTIAL, "fp": FP, "fn": FN}
-SCORED = {rtype: scored_slots(rtype) for rtype in RECORD_TYPES}
-
-
-@dataclass(frozen=True)
-class PredValue:
-    raw: str
-    normal: Normal | None
-    error: str | None = None
-
-
-@dataclass(frozen=True)
-class PredRecord:
-    prediction: Prediction
-    values: Mapping[str, tuple[PredValue, ...]]
-    descriptive: frozenset[str]
-    order_key: str
-    dedup_key: tuple
-
-
-@dataclass(frozen=True)
-class GoldView:
-    record: GoldRecord
-    values: Mapping[str, tuple[tuple[GoldValue, tuple[Normal, ...]], ...]]
-    descriptive: frozenset[str]
-
-
-class SlotMatch(NamedTuple):
-    """The matched values of one slot of an aligned pair (a named tuple: there is one per slot and pair)."""
-
-    pairs: tuple[tuple[int, int, float, str], ...]  # (pred index, gold index, credit, reason)
-    credit: float = 0.0  # sum of the pairs' credits
-
-    @classmethod
-    def of(cls, pairs: tuple[tuple[int, int, float, str], ...]) -> SlotMatch:
-        return cls(pairs, sum(p[2] for p in pairs)) if pairs else NO_MATCH
-
-
-NO_MATCH = SlotMatch(())
-
 
 # --------------------------------------------------------------------------- preparation
 
@@ -201,279 +188,6 @@ def prepare_gold(doc: GoldDocument, normalizer: Normalizer) -> list[GoldView]:
     return views
 
 
-# --------------------------------------------------------------------------- matching
-
-
-class _GoldIndex:
-    """Where a predicted value can earn credit in one document's gold, by (type, slot, key).
-
-    `compare` gives credit only for equal keys (any regime) or, leniently, a truncated date,
-    an office without its country, or a TEXT value; these indexes find exactly those
-    candidates, so the scorer compares a value with a handful of gold values, not all of them.
-    Entries are (gold record position within its type, value position within the slot, forms).
-    """
-
-    def __init__(self, by_type: Mapping[str, Sequence[GoldView]]):
-        self.keys: dict[tuple[str, str, str], list[tuple[int, int, tuple[Normal, ...]]]] = defaultdict(list)
-        self.truncations: dict[tuple[str, str, str], list[tuple[int, int, tuple[Normal, ...]]]] = defaultdict(list)
-        self.roles: dict[tuple[str, str, str | None], list[tuple[int, int, tuple[Normal, ...]]]] = defaultdict(list)
-        self.texts: dict[tuple[str, str], list[tuple[int, int, tuple[Normal, ...]]]] = defaultdict(list)
-        for rtype, views in by_type.items():
-            for g, view in enumerate(views):
-                for slot, values in view.values.items():
-                    for j, (_, normals) in enumerate(values):
-                        entry = (g, j, normals)
-                        for key in dict.fromkeys(n.key for n in normals):
-                            self.keys[(rtype, slot, key)].append(entry)
-                        head = normals[0]
-                        if head.date is not None:
-                            for t in head.date.truncations():
-                                self.truncations[(rtype, slot, t)].append(entry)
-                        if head.value_type == OFFICE and head.country is not None:
-                            self.roles[(rtype, slot, head.role)].append(entry)
-                        if head.value_type == TEXT:
-                            self.texts[(rtype, slot)].append(entry)
-
-    def lenient_candidates(self, rtype: str, slot: str, normal: Normal):
-        if normal.value_type == DATE:
-            if normal.date is not None and not normal.no_year:
-                return self.truncations.get((rtype, slot, normal.date.iso))
-        elif normal.value_type == OFFICE:
-            if normal.country is None:
-                return self.roles.get((rtype, slot, normal.role))
-        elif normal.value_type == TEXT:
-            return self.texts.get((rtype, slot))
-        return None
-
-
-Cell = tuple[int, int, float, str]  # (pred value index, gold value index, credit, reason) within one slot
-
-
-CellsByPair = dict[tuple[int, int], dict[str, list[Cell]]]  # (pred record, gold record) -> slot -> cells
-
-
-def positive_cells(preds: Sequence[PredRecord], rtype: str, index: _GoldIndex) -> tuple[CellsByPair, CellsByPair]:
-    """Every (predicted value, gold value) pair with credit, per record pair and slot: (strict, lenient).
-
-    Equal keys earn the same credit in both regimes; the lenient extras come on top.
-    """
-    strict: CellsByPair = {}
-    lenient: CellsByPair = {}
-    keys = index.keys
-    for p, record in enumerate(preds):
-        for slot, pvals in record.values.items():
-            for i, pv in enumerate(pvals):
-                normal = pv.normal
-                if normal is None:
-                    continue
-                full: set[tuple[int, int]] = set()
-                for g, j, normals in keys.get((rtype, slot, normal.key), ()):
-                    full.add((g, j))
-                    credit, reason = compare(normal, normals, "strict")
-                    cell = (i, j, credit, reason)
-                    strict.setdefault((p, g), {}).setdefault(slot, []).append(cell)
-                    lenient.setdefault((p, g), {}).setdefault(slot, []).append(cell)
-                for g, j, normals in index.lenient_candidates(rtype, slot, normal) or ():
-                    if (g, j) in full:
-                        continue
-                    credit, reason = compare(normal, normals, "lenient")
-                    if credit > 0:
-                        lenient.setdefault((p, g), {}).setdefault(slot, []).append((i, j, credit, reason))
-    return strict, lenient
-
-
-def _disjoint(positive: Sequence[tuple]) -> bool:
-    """True when no two positive cells share a row or a column (a partial permutation)."""
-    return len({c[0] for c in positive}) == len(positive) == len({c[1] for c in positive})
-
-
-def match_slot(cells: list[Cell], n_pred: int, n_gold: int) -> SlotMatch:
-    """Optimal one-to-one matching of a slot's values, from its positive cells."""
-    if len(cells) == 1:
-        return SlotMatch((cells[0],), cells[0][2])
-    cells.sort()
-    if _disjoint(cells):
-        # No two positive cells compete: every optimal assignment takes exactly these (in row order,
-        # as linear_sum_assignment returns them), and its zero cells are dropped anyway.
-        return SlotMatch.of(tuple(cells))
-    from scipy.optimize import linear_sum_assignment
-
-    matrix = np.zeros((n_pred, n_gold))
-    found = {}
-    for i, j, credit, reason in cells:
-        matrix[i, j] = credit
-        found[(i, j)] = (i, j, credit, reason)
-    rows, cols = linear_sum_assignment(matrix, maximize=True)
-    return SlotMatch.of(tuple(found[(int(r), int(c))] for r, c in zip(rows, cols) if matrix[r, c] > 0))
-
-
-def align(preds: Sequence[PredRecord], golds: Sequence[GoldView],
-          cells: Mapping[tuple[int, int], Mapping[str, list[Cell]]]) -> list[tuple[int, int, dict[str, SlotMatch]]]:
-    """One-to-one alignment of predicted to gold records of one type; never a zero-agreement pair."""
-    if not cells:
-        return []
-    matches: dict[tuple[int, int], dict[str, SlotMatch]] = {}
-    credits: dict[tuple[int, int], float] = {}
-    for (p, g), by_slot in cells.items():
-        pvals, gvals = preds[p].values, golds[g].values
-        found = {slot: match_slot(slot_cells, len(pvals[slot]), len(gvals[slot]))
-                 for slot, slot_cells in by_slot.items()}
-        matches[(p, g)] = found
-        credits[(p, g)] = sum(m.credit for m in found.values())
-    positive = sorted(pair for pair, credit in credits.items() if credit > 0)
-    if _disjoint(positive):
-        # Agreement comes in steps of 0.5 and the tie-break adds at most TIE_BREAK < 0.5 in all, so an
-        # optimal assignment takes every positive pair when none competes: exactly these, in row order.
-        return [(p, g, matches[(p, g)]) for p, g in positive]
-    agreement = np.zeros((len(preds), len(golds)))
-    for (p, g), credit in credits.items():
-        agreement[p, g] = credit
-    overlap = np.array([[_jaccard(p.descriptive, g.descriptive) for g in golds] for p in preds])
-    from scipy.optimize import linear_sum_assignment
-
-    weight = TIE_BREAK / max(1, min(len(preds), len(golds)))
-    rows, cols = linear_sum_assignment(agreement + weight * overlap, maximize=True)
-    return [(int(r), int(c), matches[(int(r), int(c))]) for r, c in zip(rows, cols) if agreement[r, c] > 0]
-
-
-def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
-    union = a | b
-    return len(a & b) / len(union) if union else 0.0
-
-
-# --------------------------------------------------------------------------- outcomes
-
-# Every scored slot of the schema gets a number: an outcome is counted as one integer,
-# ((unit * N_SLOTS + slot) * 4 + kind), and all counts come from one bincount at the end.
-SLOTS: tuple[tuple[str, SlotSpec], ...] = tuple((rtype, spec) for rtype in RECORD_TYPES for spec in SCORED[rtype])
-SLOT_NUMBER = {(rtype, spec.name): k for k, (rtype, spec) in enumerate(SLOTS)}
-N_SLOTS = len(SLOTS)
-SLOT_CATEGORY = np.array([CAT_INDEX[spec.category or "other"] for _, spec in SLOTS], dtype=np.int64)
-
-# How an outcome is explained; the text is written only when someone reads it.
-MATCHED, FP_NO_SLOT, FP_NOT_GOLD, FP_NOT_A, FP_UNALIGNED, FN_MISSED, FN_RECORD = range(7)
-
-
-class Outcomes(Sequence[FactOutcome]):
-    """Every outcome of a score, recorded compactly per document and explained as FactOutcomes on demand.
-
-    Scoring a large corpus judges millions of values; writing each explanation eagerly cost more
-    than the judging. Order: regime by regime (REGIMES), documents in scope order, scoring order.
-    """
-
-    def __init__(self, results: Sequence[DocumentResult]):
-        self._results = results
-        self._built: tuple[FactOutcome, ...] | None = None
-        self.kept = all(result.scorer is not None for result in results)
-
-    def _check(self) -> None:
-        if not self.kept:
-            raise RuntimeError("outcomes were not kept: score(..., keep_outcomes=True) keeps them")
-
-    def _all(self) -> tuple[FactOutcome, ...]:
-        if self._built is None:
-            self._built = tuple(self._explained())
-        return self._built
-
-    def _explained(self):
-        self._check()
-        for ri, regime in enumerate(REGIMES):
-            for result in self._results:
-                for entry in result.entries[ri]:
-                    yield _explain(regime, entry)
-
-    def __len__(self) -> int:
-        return sum(len(codes) for result in self._results for codes in result.codes)
-
-    def __getitem__(self, index):
-        return self._all()[index]
-
-    def __iter__(self):
-        return iter(self._built) if self._built is not None else self._explained()
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Sequence):
-            return tuple(self) == tuple(other)
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __add__(self, other: Sequence[FactOutcome]) -> tuple[FactOutcome, ...]:
-        return (*self, *other)
-
-    def __repr__(self) -> str:
-        return f"Outcomes({len(self)} outcomes)"
-
-    def jsonl(self) -> str:
-        """facts.jsonl text (see `facts_jsonl`), document by document."""
-        self._check()
-        return "".join(result.jsonl(ri) for ri in range(len(REGIMES)) for result in self._results)
-
-    def fact_cells(self):
-        """(fact_id, regime, outcome) of every outcome tied to a gold fact, without explaining them."""
-        self._check()
-        for ri, regime in enumerate(REGIMES):
-            for result in self._results:
-                for entry in result.entries[ri]:
-                    gv = entry[6]
-                    if gv is not None:
-                        yield gv.fact_id, regime, entry[0]
-
-
-def _explain(regime: str, entry: tuple) -> FactOutcome:
-    """The FactOutcome of a compact entry (see `DocumentResult`)."""
-    outcome, spec, rtype, scorer, pred, pv, gv, view, reason, how = entry
-    doc_id = scorer.doc.id
-    if how == MATCHED:
-        return FactOutcome(
-            regime=regime, doc_id=doc_id, outcome=outcome, record_type=rtype, slot=spec.name,
-            category=gv.category, fact_id=gv.fact_id, gold_record=view.record.id, gold_value=gv.canonical,
-            predicted=pv.raw, normalized=pv.normal.display if pv.normal else None, reason=reason,
-            explanation=f"{pv.raw!r} matches gold {gv.canonical!r} ({reason}; normalized {pv.normal.display!r})",
-            pred_line=pred.prediction.line, evidence=scorer.spans(gv),
-        )
-    if outcome == "fn":
-        if how == FN_MISSED:
-            explanation = f"gold {gv.canonical!r} not predicted in the aligned record (line {pred.prediction.line})"
-        else:
-            explanation = f"no predicted {rtype} aligns with gold record {view.record.id}"
-        return FactOutcome(
-            regime=regime, doc_id=doc_id, outcome="fn", record_type=gv.record_type, slot=gv.slot,
-            category=gv.category, fact_id=gv.fact_id, gold_record=gv.record_id, gold_value=gv.canonical,
-            predicted=None, normalized=None, reason=reason, explanation=explanation, evidence=scorer.spans(gv),
-        )
-    gold = view.record if view is not None else None
-    if how == FP_NO_SLOT:
-        explanation = f"{pv.raw!r}: gold record {gold.id} has no {spec.name}"
-    elif how == FP_NOT_GOLD:
-        explanation = f"{pv.raw!r} (normalized {pv.normal.display!r}) is not gold {gv.canonical!r}: {reason}"
-    elif how == FP_NOT_A:
-        explanation = f"{pv.raw!r} is not a {spec.name} of gold record {gold.id}"
-    else:
-        explanation = f"{pv.raw!r}: the {rtype} record (line {pred.prediction.line}) matches no gold {rtype}"
-    if pv.normal is None:
-        reason, explanation = "parse_error", f"{pv.raw!r} cannot be normalized as {spec.value_type}: {pv.error}"
-    elif reason in ("spurious", "wrong_value", "wrong_date"):
-        # A value that is gold elsewhere (another record, or another slot) is in the wrong record.
-        here = (gold.id, spec.name) if gold is not None else None
-        elsewhere = next((g for g in scorer.by_key.get(pv.normal.key, ()) if (g.record_id, g.slot) != here), None)
-        if elsewhere is not None:
-            explanation += f"; {pv.normal.display!r} is gold in record {elsewhere.record_id}, slot {elsewhere.slot}"
-            reason = "wrong_record"
-    return FactOutcome(
-        regime=regime, doc_id=doc_id, outcome="fp", record_type=rtype, slot=spec.name,
-        category=spec.category or "other", fact_id=gv.fact_id if gv else None, gold_record=gold.id if gold else None,
-        gold_value=gv.canonical if gv else None, predicted=pv.raw,
-        normalized=pv.normal.display if pv.normal else None, reason=reason, explanation=explanation,
-        pred_line=pred.prediction.line, unsupported=scorer.unsupported(pv), parse_error=pv.normal is None,
-        evidence=tuple((s.start, s.end) for s in pred.prediction.evidence),
-    )
-
-
-_FACT_FIELDS = tuple(f.name for f in fields(FactOutcome))
-_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
-
-
 class DocumentResult:
     """One document's judgments in every regime: what corpus scores are assembled from.
 
@@ -508,9 +222,9 @@ class DocumentResult:
 
     def jsonl(self, regime_index: int) -> str:
         """This document's lines of facts.jsonl in one regime."""
-        regime, names = REGIMES[regime_index], _FACT_FIELDS
-        return "".join([_ENCODE({n: getattr(o, n) for n in names}) + "\n"
-                        for o in (_explain(regime, e) for e in self.entries[regime_index])])
+        regime, names = REGIMES[regime_index], FACT_FIELDS
+        return "".join([ENCODE_JSON({n: getattr(o, n) for n in names}) + "\n"
+                        for o in (explain(regime, e) for e in self.entries[regime_index])])
 
 
 # --------------------------------------------------------------------------- judging
@@ -529,7 +243,7 @@ class DocumentScorer:
             self.gold_by_type[view.record.type].append(view)
         # The unit (gold record) position of each view within the document: records are units in file order.
         self.position = {id(view): i for i, view in enumerate(self.gold)}
-        self.index = _GoldIndex(self.gold_by_type)
+        self.index = GoldIndex(self.gold_by_type)
         self.folded_text = " ".join(doc.document.text.casefold().split())
         self._spans = {gv.fact_id: tuple((s.start, s.end) for s in gv.evidence) for gv in doc.facts()}
         self._unsupported: dict[tuple[str, str | None], bool] = {}
@@ -750,7 +464,7 @@ def facts_jsonl(outcomes: Iterable[FactOutcome]) -> str:
     if isinstance(outcomes, Outcomes):
         return outcomes.jsonl()
     encode = json.JSONEncoder(ensure_ascii=False).encode
-    names = _FACT_FIELDS
+    names = FACT_FIELDS
     return "".join([encode({n: getattr(o, n) for n in names}) + "\n" for o in outcomes])
 
 

@@ -1,0 +1,195 @@
+"""Matching: which predicted values can earn credit against which gold values, and the optimal
+one-to-one pairing of values within a slot and of records within a type.
+
+The scorer (scoring.py) normalizes both sides into the types below, asks `positive_cells` for
+every (predicted value, gold value) pair with credit, found through an index of the gold by key
+rather than by comparing every pair, and aligns records with `align`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+from benchmark.types import DATE, OFFICE, TEXT, GoldRecord, GoldValue, Prediction
+from benchmark.values import Normal, compare
+
+TIE_BREAK = 0.4  # summed over every aligned pair, descriptive overlap never outweighs half a value
+
+
+@dataclass(frozen=True)
+class PredValue:
+    raw: str
+    normal: Normal | None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class PredRecord:
+    prediction: Prediction
+    values: Mapping[str, tuple[PredValue, ...]]
+    descriptive: frozenset[str]
+    order_key: str
+    dedup_key: tuple
+
+
+@dataclass(frozen=True)
+class GoldView:
+    record: GoldRecord
+    values: Mapping[str, tuple[tuple[GoldValue, tuple[Normal, ...]], ...]]
+    descriptive: frozenset[str]
+
+
+class SlotMatch(NamedTuple):
+    """The matched values of one slot of an aligned pair (a named tuple: there is one per slot and pair)."""
+
+    pairs: tuple[tuple[int, int, float, str], ...]  # (pred index, gold index, credit, reason)
+    credit: float = 0.0  # sum of the pairs' credits
+
+    @classmethod
+    def of(cls, pairs: tuple[tuple[int, int, float, str], ...]) -> SlotMatch:
+        return cls(pairs, sum(p[2] for p in pairs)) if pairs else NO_MATCH
+
+
+NO_MATCH = SlotMatch(())
+
+
+class GoldIndex:
+    """Where a predicted value can earn credit in one document's gold, by (type, slot, key).
+
+    `compare` gives credit only for equal keys (any regime) or, leniently, a truncated date,
+    an office without its country, or a TEXT value; these indexes find exactly those
+    candidates, so the scorer compares a value with a handful of gold values, not all of them.
+    Entries are (gold record position within its type, value position within the slot, forms).
+    """
+
+    def __init__(self, by_type: Mapping[str, Sequence[GoldView]]):
+        self.keys: dict[tuple[str, str, str], list[tuple[int, int, tuple[Normal, ...]]]] = defaultdict(list)
+        self.truncations: dict[tuple[str, str, str], list[tuple[int, int, tuple[Normal, ...]]]] = defaultdict(list)
+        self.roles: dict[tuple[str, str, str | None], list[tuple[int, int, tuple[Normal, ...]]]] = defaultdict(list)
+        self.texts: dict[tuple[str, str], list[tuple[int, int, tuple[Normal, ...]]]] = defaultdict(list)
+        for rtype, views in by_type.items():
+            for g, view in enumerate(views):
+                for slot, values in view.values.items():
+                    for j, (_, normals) in enumerate(values):
+                        entry = (g, j, normals)
+                        for key in dict.fromkeys(n.key for n in normals):
+                            self.keys[(rtype, slot, key)].append(entry)
+                        head = normals[0]
+                        if head.date is not None:
+                            for t in head.date.truncations():
+                                self.truncations[(rtype, slot, t)].append(entry)
+                        if head.value_type == OFFICE and head.country is not None:
+                            self.roles[(rtype, slot, head.role)].append(entry)
+                        if head.value_type == TEXT:
+                            self.texts[(rtype, slot)].append(entry)
+
+    def lenient_candidates(self, rtype: str, slot: str, normal: Normal):
+        if normal.value_type == DATE:
+            if normal.date is not None and not normal.no_year:
+                return self.truncations.get((rtype, slot, normal.date.iso))
+        elif normal.value_type == OFFICE:
+            if normal.country is None:
+                return self.roles.get((rtype, slot, normal.role))
+        elif normal.value_type == TEXT:
+            return self.texts.get((rtype, slot))
+        return None
+
+
+Cell = tuple[int, int, float, str]  # (pred value index, gold value index, credit, reason) within one slot
+
+
+CellsByPair = dict[tuple[int, int], dict[str, list[Cell]]]  # (pred record, gold record) -> slot -> cells
+
+
+def positive_cells(preds: Sequence[PredRecord], rtype: str, index: GoldIndex) -> tuple[CellsByPair, CellsByPair]:
+    """Every (predicted value, gold value) pair with credit, per record pair and slot: (strict, lenient).
+
+    Equal keys earn the same credit in both regimes; the lenient extras come on top.
+    """
+    strict: CellsByPair = {}
+    lenient: CellsByPair = {}
+    keys = index.keys
+    for p, record in enumerate(preds):
+        for slot, pvals in record.values.items():
+            for i, pv in enumerate(pvals):
+                normal = pv.normal
+                if normal is None:
+                    continue
+                full: set[tuple[int, int]] = set()
+                for g, j, normals in keys.get((rtype, slot, normal.key), ()):
+                    full.add((g, j))
+                    credit, reason = compare(normal, normals, "strict")
+                    cell = (i, j, credit, reason)
+                    strict.setdefault((p, g), {}).setdefault(slot, []).append(cell)
+                    lenient.setdefault((p, g), {}).setdefault(slot, []).append(cell)
+                for g, j, normals in index.lenient_candidates(rtype, slot, normal) or ():
+                    if (g, j) in full:
+                        continue
+                    credit, reason = compare(normal, normals, "lenient")
+                    if credit > 0:
+                        lenient.setdefault((p, g), {}).setdefault(slot, []).append((i, j, credit, reason))
+    return strict, lenient
+
+
+def _disjoint(positive: Sequence[tuple]) -> bool:
+    """True when no two positive cells share a row or a column (a partial permutation)."""
+    return len({c[0] for c in positive}) == len(positive) == len({c[1] for c in positive})
+
+
+def match_slot(cells: list[Cell], n_pred: int, n_gold: int) -> SlotMatch:
+    """Optimal one-to-one matching of a slot's values, from its positive cells."""
+    if len(cells) == 1:
+        return SlotMatch((cells[0],), cells[0][2])
+    cells.sort()
+    if _disjoint(cells):
+        # No two positive cells compete: every optimal assignment takes exactly these (in row order,
+        # as linear_sum_assignment returns them), and its zero cells are dropped anyway.
+        return SlotMatch.of(tuple(cells))
+    from scipy.optimize import linear_sum_assignment
+
+    matrix = np.zeros((n_pred, n_gold))
+    found = {}
+    for i, j, credit, reason in cells:
+        matrix[i, j] = credit
+        found[(i, j)] = (i, j, credit, reason)
+    rows, cols = linear_sum_assignment(matrix, maximize=True)
+    return SlotMatch.of(tuple(found[(int(r), int(c))] for r, c in zip(rows, cols) if matrix[r, c] > 0))
+
+
+def align(preds: Sequence[PredRecord], golds: Sequence[GoldView],
+          cells: Mapping[tuple[int, int], Mapping[str, list[Cell]]]) -> list[tuple[int, int, dict[str, SlotMatch]]]:
+    """One-to-one alignment of predicted to gold records of one type; never a zero-agreement pair."""
+    if not cells:
+        return []
+    matches: dict[tuple[int, int], dict[str, SlotMatch]] = {}
+    credits: dict[tuple[int, int], float] = {}
+    for (p, g), by_slot in cells.items():
+        pvals, gvals = preds[p].values, golds[g].values
+        found = {slot: match_slot(slot_cells, len(pvals[slot]), len(gvals[slot]))
+                 for slot, slot_cells in by_slot.items()}
+        matches[(p, g)] = found
+        credits[(p, g)] = sum(m.credit for m in found.values())
+    positive = sorted(pair for pair, credit in credits.items() if credit > 0)
+    if _disjoint(positive):
+        # Agreement comes in steps of 0.5 and the tie-break adds at most TIE_BREAK < 0.5 in all, so an
+        # optimal assignment takes every positive pair when none competes: exactly these, in row order.
+        return [(p, g, matches[(p, g)]) for p, g in positive]
+    agreement = np.zeros((len(preds), len(golds)))
+    for (p, g), credit in credits.items():
+        agreement[p, g] = credit
+    overlap = np.array([[_jaccard(p.descriptive, g.descriptive) for g in golds] for p in preds])
+    from scipy.optimize import linear_sum_assignment
+
+    weight = TIE_BREAK / max(1, min(len(preds), len(golds)))
+    rows, cols = linear_sum_assignment(agreement + weight * overlap, maximize=True)
+    return [(int(r), int(c), matches[(int(r), int(c))]) for r, c in zip(rows, cols) if agreement[r, c] > 0]
+
+
+def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    union = a | b
+    return len(a & b) / len(union) if union else 0.0
