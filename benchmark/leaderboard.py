@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import sys
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from operator import attrgetter
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from benchmark.types import CATEGORIES, REGIMES, Counts, FactOutcome, Prediction, ScoreReport
+from benchmark.types import CATEGORIES, REGIMES, Counts, FactOutcome, Prediction, ScoreReport, field_names
 
 
 @dataclass(frozen=True)
@@ -174,16 +174,60 @@ class GroupScores:
                 yield from report.outcomes.fact_cells()
 
 
+FACT_FIELDS = field_names(FactRow)
+
+
 @dataclass(frozen=True)
 class Board:
     """Everything derived from a runs folder: the CSVs' rows and the reports behind them."""
 
     rows: list[LeaderboardRow]
     robustness: list[RobustnessRow]
-    facts: list[FactRow]
-    columns: list[str]
-    matrix: list[dict[str, str]]
     scored: dict[tuple[str, str, str], GroupScores]
+    gold: Any  # the GoldSet scored against
+
+    @cached_property
+    def columns(self) -> list[str]:
+        """The facts matrix's extractor columns (extractor@config)."""
+        return sorted(g.column for g in self.scored.values())
+
+    @cached_property
+    def _outcomes(self) -> list[dict[str, list[str]]]:
+        """Per column: fact id -> its outcome per regime (tp, partial, fn; a wrong value in its slot is fn)."""
+        by_column = {g.column: g for g in self.scored.values()}
+        regime_index = {regime: i for i, regime in enumerate(REGIMES)}
+        out = []
+        for column in self.columns:
+            found: dict[str, list[str]] = {}
+            for fact_id, regime, outcome in by_column[column].fact_cells():
+                pair = found.get(fact_id)
+                if pair is None:
+                    pair = found[fact_id] = [""] * len(REGIMES)
+                i = regime_index[regime]
+                if outcome != "fp":
+                    pair[i] = outcome
+                elif not pair[i]:  # a wrong value in the fact's slot, and nothing else said of the fact
+                    pair[i] = "fn"
+            out.append(found)
+        return out
+
+    def matrix_rows(self) -> Iterator[list[str]]:
+        """facts_matrix.csv's rows: FactRow's fields, then one outcome per column."""
+        empty = [""] * len(REGIMES)
+        for doc in sorted(self.gold, key=lambda d: d.id):
+            for value in doc.facts():
+                outcomes = [found.get(value.fact_id, empty) for found in self._outcomes]
+                fixed = [value.fact_id, doc.id, value.record_type, value.slot, value.category, value.canonical]
+                for i, regime in enumerate(REGIMES):
+                    yield [*fixed, regime, *(pair[i] for pair in outcomes)]
+
+    @cached_property
+    def facts(self) -> list[FactRow]:
+        return [FactRow(*row[:len(FACT_FIELDS)]) for row in self.matrix_rows()]
+
+    @cached_property
+    def matrix(self) -> list[dict[str, str]]:
+        return [dict(zip(self.columns, row[len(FACT_FIELDS):])) for row in self.matrix_rows()]
 
 
 def build(root: Path, gold_path: str | None = None, known: Mapping[Path, Mapping[str, Any]] | None = None) -> Board:
@@ -265,9 +309,7 @@ def build(root: Path, gold_path: str | None = None, known: Mapping[Path, Mapping
                 fp=scores.overall.fp, fn=scores.overall.fn, unsupported=main.unsupported,
                 documents=len(originals), worst_doc=worst[1],
             ))
-    rows = _ranked(rows)
-    facts, columns, matrix = _facts_matrix(gold, {g.column: g.fact_cells() for g in scored.values()})
-    return Board(rows, robustness, facts, columns, matrix, scored)
+    return Board(_ranked(rows), robustness, scored, gold)
 
 
 def _robust_row(m: dict[str, Any], document, regime: str, counts: Counts) -> RobustnessRow:
@@ -303,48 +345,21 @@ def _ranked(rows: list[LeaderboardRow]) -> list[LeaderboardRow]:
     return sorted(ranked, key=position)
 
 
-def _facts_matrix(gold, cells_by_column: dict[str, Iterable[tuple[str, str, str]]]):
-    columns = sorted(cells_by_column)
-    cell: dict[tuple[str, str, str], str] = {}
-    for column, cells in cells_by_column.items():
-        for fact_id, regime, outcome in cells:
-            if outcome == "fp":  # a wrong value in the fact's slot
-                cell.setdefault((fact_id, regime, column), "wrong")
-            else:
-                cell[(fact_id, regime, column)] = outcome
-    facts, matrix = [], []
-    for doc in sorted(gold, key=lambda d: d.id):
-        for value in doc.facts():
-            for regime in REGIMES:
-                facts.append(FactRow(value.fact_id, doc.id, value.record_type, value.slot, value.category,
-                                     value.canonical, regime))
-                row = {}
-                for column in columns:
-                    outcome = cell.get((value.fact_id, regime, column), "")
-                    if outcome == "wrong":
-                        outcome = "fn"
-                    row[column] = outcome
-                matrix.append(row)
-    return facts, columns, matrix
-
-
 def rebuild(root: Path, gold_path: str | None = None, known: Mapping[Path, Mapping[str, Any]] | None = None
             ) -> list[LeaderboardRow]:
     """Rebuild the three CSVs beside the runs, under the folder's lock, each by atomic rename."""
     from benchmark.runs import atomic_write, csv_text, dataclass_csv, locked
-    from benchmark.types import field_names
 
     root.mkdir(parents=True, exist_ok=True)
     with locked(root):
         board = build(root, gold_path, known)
-        rows, facts, columns, matrix = board.rows, board.facts, board.columns, board.matrix
-        atomic_write(root / "leaderboard.csv", dataclass_csv(LeaderboardRow, rows))
+        atomic_write(root / "leaderboard.csv", dataclass_csv(LeaderboardRow, board.rows))
         atomic_write(root / "robustness.csv", dataclass_csv(RobustnessRow, board.robustness))
-        fixed = field_names(FactRow)
-        fact_cells = attrgetter(*fixed)
-        atomic_write(root / "facts_matrix.csv", csv_text(  # outcome cells are tp, partial, fn or empty
-            (*fixed, *columns), ([*fact_cells(f), *m.values()] for f, m in zip(facts, matrix)), checked=len(fixed)))
-    return rows
+        # Ids are safe ids, types, slots, categories and regimes the schema's, outcomes tp, partial, fn or
+        # empty: only the gold value is free text.
+        atomic_write(root / "facts_matrix.csv", csv_text(
+            (*FACT_FIELDS, *board.columns), board.matrix_rows(), free=(FACT_FIELDS.index("gold_value"),)))
+    return board.rows
 
 
 def print_leaderboard(rows: list[LeaderboardRow], stream=None) -> None:

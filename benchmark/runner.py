@@ -25,6 +25,7 @@ from benchmark.types import Document, Prediction
 
 if TYPE_CHECKING:
     from benchmark.gold import GoldLoader
+    from benchmark.worker import Worker
 
 # The benchmark runs offline: models come from installed packages, never from a hub.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -171,12 +172,14 @@ class RunOutcome:
 
 
 def run_plan(plan: Plan, gold: GoldLoader, doc_ids: tuple[str, ...], root: Path, *, timeout: float,
-             memory_mb: int, reuse: str, seed: int, shard: str | None, progress) -> RunOutcome:
+             memory_mb: int, reuse: str, seed: int, shard: str | None, progress, worker: Worker | None = None
+             ) -> RunOutcome:
     """Run one extractor over the documents; write its run folder; never raise for its failures.
 
     The worker holds the next documents to extract while the parent handles the last answer (parse,
     cache, append, score) and, while it waits, validates the gold still unread: on two cores the
     harness works while the extractor does. A gold error raises GoldError (the run stays incomplete).
+    `worker`: this plan's worker, started already (see `early_worker`).
     """
     from benchmark import __version__
     from benchmark.predictions import parse_records, prediction_to_json
@@ -200,7 +203,6 @@ def run_plan(plan: Plan, gold: GoldLoader, doc_ids: tuple[str, ...], root: Path,
     manifest["run_id"] = run_id
     folder = RunFolder(root, run_id, manifest)
     outcome = RunOutcome(plan, path=folder.path)
-    worker: Worker | None = None
     queued: list[str] = []  # documents sent to the worker and not answered yet, oldest first
     shas: dict[str, str] = {}
     entries: dict[str, dict[str, Any] | None] = {}
@@ -252,7 +254,9 @@ def run_plan(plan: Plan, gold: GoldLoader, doc_ids: tuple[str, ...], root: Path,
             else:
                 try:
                     if worker is None:
-                        worker = Worker(plan.worker_target, ex.config, memory_mb=memory_mb)
+                        worker = Worker(plan.worker_target, ex.config, memory_mb=memory_mb, wait=False)
+                    if not worker.loaded:
+                        worker.wait_loaded()
                         manifest["timings"]["load_s"] = worker.load_s
                     if not queued:
                         worker.submit(document)
@@ -351,15 +355,28 @@ def _score_run(folder, gold, doc_ids, outcome: RunOutcome, seed: int, facts) -> 
     facts.finish()  # facts.jsonl, written document by document as they were scored
 
 
+def early_worker(plan: Plan, root: Path, reuse: str, memory_mb: int) -> Worker | None:
+    """The first extractor's process, started before the gold is read when it will surely be needed
+    (nothing of it is cached yet): its start and loading overlap the parent's reading."""
+    from benchmark.runs import PredictionCache
+    from benchmark.worker import Worker, WorkerFailure
+
+    ex = plan.extractor
+    if reuse == "always" or (reuse != "never" and PredictionCache(root).holds(ex.name, ex.version,
+                                                                               ex.config_hash())):
+        return None
+    try:
+        return Worker(plan.worker_target, ex.config, memory_mb=memory_mb, wait=False)
+    except WorkerFailure:
+        return None  # run_plan starts it again and records why it failed
+
+
 def run_command(args) -> int:
     from benchmark.gold import GoldLoader
     from benchmark.leaderboard import print_leaderboard, rebuild
 
     _check_limits(args)
     sets = parse_sets(args.set)
-    # Documents first: extraction starts while the rest of the gold is validated (GoldLoader).
-    gold = GoldLoader(args.gold, staged=True)
-    doc_ids = select_shard(gold.scope(args.documents), args.shard)
     failures: list[str] = []
     if args.extractor:
         plans = []
@@ -376,21 +393,31 @@ def run_command(args) -> int:
         raise BadInput(f"--set names extractors that are not run: {', '.join(sorted(unknown_sets))}",
                        code="BAD_ARGUMENT")
     root = Path(args.out)
+    early = early_worker(plans[0], root, args.reuse, args.memory_mb) if plans else None
     try:
-        if root.exists() and not root.is_dir():
-            raise NotADirectoryError(20, "not a folder")
-        root.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise BadInput(f"--out {args.out}: {exc.strerror or exc}", code="IO_ERROR") from None
+        # Documents first: extraction starts while the rest of the gold is validated (GoldLoader).
+        gold = GoldLoader(args.gold, staged=True)
+        doc_ids = select_shard(gold.scope(args.documents), args.shard)
+        try:
+            if root.exists() and not root.is_dir():
+                raise NotADirectoryError(20, "not a folder")
+            root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise BadInput(f"--out {args.out}: {exc.strerror or exc}", code="IO_ERROR") from None
+    except BaseException:
+        if early is not None:
+            early.kill()
+        raise
     from tqdm import tqdm
 
     known: dict[Path, dict[str, Any]] = {}  # run folder -> its documents' scoring results
     with tqdm(total=len(plans) * len(doc_ids), unit="doc", disable=not sys.stderr.isatty(),
               desc="factbench run") as progress:
-        for plan in plans:
+        for number, plan in enumerate(plans):
             progress.set_postfix_str(plan.title)
             result = run_plan(plan, gold, doc_ids, root, timeout=args.timeout, memory_mb=args.memory_mb,
-                              reuse=args.reuse, seed=args.seed, shard=args.shard, progress=progress)
+                              reuse=args.reuse, seed=args.seed, shard=args.shard, progress=progress,
+                              worker=early if number == 0 else None)
             known[result.path] = result.results
             for doc_id, reason in result.failed.items():
                 failures.append(f"{plan.title} on {doc_id}: {reason}")

@@ -161,6 +161,10 @@ class PredictionCache:
                 self.root, safe_part(name), safe_part(version), safe_part(config_hash))
         return folder / (safe_part(doc_sha, 64) + ".json")  # a safe part never leaves its folder
 
+    def holds(self, name: str, version: str, config_hash: str) -> bool:
+        """Whether anything of this extractor (version, config) is cached."""
+        return self._path(name, version, config_hash, "x").parent.is_dir()
+
     def get(self, name: str, version: str, config_hash: str, doc_sha: str) -> dict[str, Any] | None:
         path = self._path(name, version, config_hash, doc_sha)
         try:
@@ -275,18 +279,23 @@ def csv_cell(value: Any) -> Any:
     return text
 
 
-def csv_text(columns: Iterable[str], rows: Iterable[Sequence[Any]], checked: int | None = None) -> str:
-    """CSV of rows through `csv_cell`; with `checked`, only a row's first `checked` cells can hold arbitrary
-    text, and the others (a fixed vocabulary, such as outcomes) are written as they are."""
+def csv_text(columns: Iterable[str], rows: Iterable[Sequence[Any]], free: Sequence[int] | None = None) -> str:
+    """CSV of rows through `csv_cell`; with `free`, only the cells at those positions can hold arbitrary
+    text, and the others (safe ids, a fixed vocabulary) are written as they are."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
     cell, formula = csv_cell, _FORMULA_START
-    for row in rows:
-        # Most cells are plain strings: only the others go through csv_cell (the facts matrix has millions).
-        head = row if checked is None else row[:checked]
-        safe = [v if type(v) is str and not v.startswith(formula) else cell(v) for v in head]
-        writer.writerow(safe if checked is None else [*safe, *row[checked:]])
+    if free is None:
+        for row in rows:
+            # Most cells are plain strings: only the others go through csv_cell.
+            writer.writerow([v if type(v) is str and not v.startswith(formula) else cell(v) for v in row])
+    else:
+        for row in rows:
+            row = list(row)
+            for i in free:
+                row[i] = cell(row[i])
+            writer.writerow(row)
     return buffer.getvalue()
 
 

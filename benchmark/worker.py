@@ -65,7 +65,10 @@ class Worker:
     """The parent's handle on one extractor process."""
 
     def __init__(self, spec: str, config: dict[str, Any], preset: str | None = None, *,
-                 memory_mb: int = 8192, load_timeout: float = 900.0, env: dict[str, str] | None = None):
+                 memory_mb: int = 8192, load_timeout: float = 900.0, env: dict[str, str] | None = None,
+                 wait: bool = True):
+        """Start the extractor's process; with `wait` (the default), wait until it is loaded. Without,
+        `wait_loaded()` waits later: the parent can do other work while the extractor loads."""
         self.spec, self.config, self.preset = spec, config, preset
         self.memory_mb = memory_mb
         self.peak_mb = 0.0
@@ -83,10 +86,21 @@ class Worker:
         self._log_thread = threading.Thread(target=self.log.feed, args=(self.proc.stdout,), daemon=True)
         self._log_thread.start()
         self._send({"op": "init", "spec": spec, "preset": preset, "config": config})
-        reply = self._receive(load_timeout, "loading")
+        self._load_timeout = load_timeout
+        self.loaded = False
+        self.info: dict[str, Any] = {}
+        if wait:
+            self.wait_loaded()
+
+    def wait_loaded(self) -> None:
+        """Wait for the extractor to be loaded; raises WorkerFailure if it could not be."""
+        if self.loaded:
+            return
+        reply = self._receive(self._load_timeout, "loading")
         if not reply.get("ok"):
             self.kill()
             raise WorkerFailure(f"load failed: {reply.get('error', 'unknown error')}")
+        self.loaded = True
         self.load_s = reply.get("load_s")
         self.info = reply.get("info", {})
 

@@ -298,9 +298,32 @@ def test_run_on_gold_with_a_record_error_aborts_and_is_never_counted(tmp_path):
 # --------------------------------------------------------------------------- 7. CSV cells
 
 
-def test_csv_text_checks_only_the_first_cells():
+def test_csv_text_checks_only_the_free_cells():
     rows = [["=1+1", "-2", "=3", "@x"], ["ok", "+a", "tp", "fn"]]
-    assert csv_text(["a", "b", "c", "d"], rows, checked=2) == "a,b,c,d\n'=1+1,'-2,=3,@x\nok,'+a,tp,fn\n"
+    assert csv_text(["a", "b", "c", "d"], rows, free=(0, 1)) == "a,b,c,d\n'=1+1,'-2,=3,@x\nok,'+a,tp,fn\n"
+    assert csv_text(["a", "b", "c", "d"], rows, free=(2,)) == "a,b,c,d\n=1+1,-2,'=3,@x\nok,+a,tp,fn\n"
     assert csv_text(["a", "b", "c", "d"], rows) == "a,b,c,d\n'=1+1,'-2,'=3,'@x\nok,'+a,tp,fn\n"
-    assert csv_text(["a", "b", "c", "d"], [tuple(r) for r in rows], checked=2) == \
-        csv_text(["a", "b", "c", "d"], rows, checked=2)
+    assert csv_text(["a", "b", "c", "d"], [tuple(r) for r in rows], free=(0, 1)) == \
+        csv_text(["a", "b", "c", "d"], rows, free=(0, 1))
+
+
+def test_an_extractor_is_started_early_only_when_it_will_be_needed(tmp_path):
+    """A first run starts the extractor before reading the gold; a run that may find it all cached does not."""
+    from benchmark.runner import early_worker, make_plan
+    from benchmark.runs import PredictionCache
+
+    plan = make_plan("empty", {})
+    ex = plan.extractor
+    worker = early_worker(plan, tmp_path / "runs", "missing", 512)
+    assert worker is not None and not worker.loaded
+    worker.wait_loaded()
+    assert worker.loaded and worker.info["name"] == "empty"
+    assert worker.extract(load_gold().documents[SHIPPED_ID].document, 30)[0] == []
+    worker.close()
+    assert early_worker(plan, tmp_path / "runs", "always", 512) is None
+    PredictionCache(tmp_path / "runs").put(ex.name, ex.version, ex.config_hash(), "0" * 64, {"records": []})
+    assert early_worker(plan, tmp_path / "runs", "missing", 512) is None  # something cached: maybe not needed
+    never = early_worker(plan, tmp_path / "runs", "never", 512)
+    assert never is not None
+    never.kill()
+    assert never.proc.poll() is not None
