@@ -184,7 +184,7 @@ def run_plan(plan: Plan, gold: GoldLoader, doc_ids: tuple[str, ...], root: Path,
     from benchmark import __version__
     from benchmark.predictions import parse_records, prediction_to_json
     from benchmark.runs import PredictionCache, RunFolder, new_run_id, now, text_sha256
-    from benchmark.scoring import no_cycle_collection, score_document
+    from benchmark.scoring import score_document
     from benchmark.worker import Worker, WorkerFailure
 
     ex = plan.extractor
@@ -239,8 +239,6 @@ def run_plan(plan: Plan, gold: GoldLoader, doc_ids: tuple[str, ...], root: Path,
     lines = 0
     facts = folder.facts_writer()
     started = time.perf_counter()
-    collecting = no_cycle_collection()
-    collecting.__enter__()
     try:
         for position, doc_id in enumerate(doc_ids):
             document: Document = gold.documents[doc_id]
@@ -316,7 +314,6 @@ def run_plan(plan: Plan, gold: GoldLoader, doc_ids: tuple[str, ...], root: Path,
         folder.save_manifest()
         raise
     finally:
-        collecting.__exit__(None, None, None)
         if worker is not None:
             worker.close()
             manifest["peak_mem_mb"] = max(manifest["peak_mem_mb"] or 0, worker.peak_mb)
