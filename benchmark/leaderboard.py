@@ -129,7 +129,7 @@ def _newest_predictions(group: _Group, doc_ids: set[str], known: Mapping[Path, M
     by_run: dict[Path, set[str]] = defaultdict(set)
     results: dict[str, Any] = {}
     for doc_id, (path, _) in chosen.items():
-        result = known.get(path, {}).get(doc_id)
+        result = known.get(path.resolve(), {}).get(doc_id)
         if result is not None:
             results[doc_id] = result
         else:

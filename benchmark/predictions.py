@@ -216,6 +216,11 @@ def parse_records(records: Any, doc_id: str, where: str) -> tuple[list[Predictio
         if isinstance(obj, dict) and obj.get("doc_id") not in (None, doc_id):
             obj = {**obj, "doc_id": doc_id}
         item = record_from_json(obj, f"{where} record {index}", None, doc_id=doc_id, line=index + 1)
+        if isinstance(item, Prediction) and \
+                len(json.dumps(prediction_to_json(item), ensure_ascii=False)) > MAX_LINE_CHARS:
+            # The line it would take in predictions.jsonl: what a reader of that file refuses is not kept.
+            item = _problem(f"{where} record {index}", "LINE_TOO_LONG",
+                            f"the record's line would be longer than {MAX_LINE_CHARS} characters")
         (kept if isinstance(item, Prediction) else problems).append(item)
         if len(kept) > MAX_RECORDS_PER_DOC:
             problems.append(_problem(where, "TOO_MANY_RECORDS", f"more than {MAX_RECORDS_PER_DOC} records"))

@@ -201,7 +201,13 @@ def run_plan(plan: Plan, gold: GoldLoader, doc_ids: tuple[str, ...], root: Path,
     }
     run_id = new_run_id(ex.name, ex.config_label(), ex.config_hash())
     manifest["run_id"] = run_id
-    folder = RunFolder(root, run_id, manifest)
+    try:
+        folder = RunFolder(root, run_id, manifest)
+        facts = folder.facts_writer()
+    except BaseException:
+        if worker is not None:
+            worker.kill()
+        raise
     outcome = RunOutcome(plan, path=folder.path)
     queued: list[str] = []  # documents sent to the worker and not answered yet, oldest first
     shas: dict[str, str] = {}
@@ -236,10 +242,9 @@ def run_plan(plan: Plan, gold: GoldLoader, doc_ids: tuple[str, ...], root: Path,
         worker, scan = None, 0
         queued.clear()  # lost with the worker: each is sent again when its turn comes
 
-    lines = 0
-    facts = folder.facts_writer()
-    started = time.perf_counter()
-    try:
+    def run_documents() -> None:
+        """Every document: from the cache or the worker, then parsed, cached, appended and scored."""
+        nonlocal worker, lines
         for position, doc_id in enumerate(doc_ids):
             document: Document = gold.documents[doc_id]
             entry = cached(doc_id)
@@ -275,7 +280,7 @@ def run_plan(plan: Plan, gold: GoldLoader, doc_ids: tuple[str, ...], root: Path,
                     if following is None:
                         break
                     try:
-                        if not worker.submit(gold.documents[following], 32_768 if queued else None):
+                        if not worker.submit(gold.documents[following], worker.queue_bytes if queued else None):
                             break
                         queued.append(following)
                     except WorkerFailure:  # gone between two documents: the next one starts a new worker
@@ -308,20 +313,30 @@ def run_plan(plan: Plan, gold: GoldLoader, doc_ids: tuple[str, ...], root: Path,
             manifest["documents"][doc_id] = record
             folder.checkpoint()
             progress.update(1)
+
+    lines = 0
+    started = time.perf_counter()
+    try:
+        try:
+            run_documents()
+        except BaseException:
+            if worker is not None:
+                drop_worker()  # at once: a closing worker would finish what it holds first
+            raise
+        finally:
+            if worker is not None:
+                worker.close()
+                manifest["peak_mem_mb"] = max(manifest["peak_mem_mb"] or 0, worker.peak_mb)
+                folder.save_log(worker.log)
+            folder.close()
+        complete = gold.finish()
+        manifest["gold_sha256"] = complete.sha256
+        _score_run(folder, complete, doc_ids, outcome, seed, facts)
     except BaseException as exc:
         facts.discard()
         manifest["status"] = f"aborted: {type(exc).__name__}"
         folder.save_manifest()
         raise
-    finally:
-        if worker is not None:
-            worker.close()
-            manifest["peak_mem_mb"] = max(manifest["peak_mem_mb"] or 0, worker.peak_mb)
-            folder.save_log(worker.log)
-        folder.close()
-    complete = gold.finish()
-    manifest["gold_sha256"] = complete.sha256
-    _score_run(folder, complete, doc_ids, outcome, seed, facts)
     manifest["timings"]["total_s"] = time.perf_counter() - started
     manifest["finished_at"] = now()
     manifest["complete"] = True

@@ -61,6 +61,15 @@ class _LogTail:
         return self.tail.decode("utf-8", "replace")
 
 
+def _pipe_size(fd: int) -> int:
+    try:
+        import fcntl
+
+        return fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ)
+    except (ImportError, AttributeError, OSError):
+        return 4096  # POSIX guarantees at least this much
+
+
 class Worker:
     """The parent's handle on one extractor process."""
 
@@ -83,6 +92,8 @@ class Worker:
             pass_fds=(write_fd,), start_new_session=True, env={**os.environ, **(env or {}), "FACTBENCH_WORKER": "1"},
         )
         os.close(write_fd)
+        # What a queued request may take of the pipe to the worker without ever blocking the parent.
+        self.queue_bytes = min(32_768, _pipe_size(self.proc.stdin.fileno()) // 2)
         self._log_thread = threading.Thread(target=self.log.feed, args=(self.proc.stdout,), daemon=True)
         self._log_thread.start()
         self._send({"op": "init", "spec": spec, "preset": preset, "config": config})
@@ -132,24 +143,27 @@ class Worker:
         measured = 0.0
         try:
             while b"\n" not in self._buffer:
-                now = time.monotonic()
-                if now > deadline:
-                    self.kill()
-                    raise WorkerFailure(f"timeout: no answer after {timeout:g} s while {doing}")
-                if now - measured >= 0.05:
-                    measured = now
-                    rss, hwm = _rss_mb(self.proc.pid)
-                    self.peak_mb = max(self.peak_mb, rss, hwm)
-                    if rss > self.memory_mb:
+                # What has come is read first: an answer in time is never a timeout, and the memory of the
+                # next document (the worker may hold two) is never blamed on this one.
+                if not selector.select(timeout=0):
+                    now = time.monotonic()
+                    if now > deadline:
                         self.kill()
-                        raise WorkerFailure(f"memory limit: resident memory {rss:.0f} MiB > {self.memory_mb} "
-                                            f"MiB while {doing}")
-                if idle is not None and not selector.select(timeout=0):
-                    if idle():
+                        raise WorkerFailure(f"timeout: no answer after {timeout:g} s while {doing}")
+                    if now - measured >= 0.05:
+                        measured = now
+                        rss, hwm = _rss_mb(self.proc.pid)
+                        self.peak_mb = max(self.peak_mb, rss, hwm)
+                        if rss > self.memory_mb:
+                            self.kill()
+                            raise WorkerFailure(f"memory limit: resident memory {rss:.0f} MiB > {self.memory_mb} "
+                                                f"MiB while {doing}")
+                    if idle is not None:
+                        if idle():
+                            continue
+                        idle = None  # nothing left to do: wait
+                    if not selector.select(timeout=min(0.05, max(0.0, deadline - now))):
                         continue
-                    idle = None  # nothing left to do: wait
-                if not selector.select(timeout=min(0.05, max(0.0, deadline - now))):
-                    continue
                 chunk = os.read(self._reply_fd, 1 << 20)
                 if not chunk:
                     raise WorkerFailure(self._exit_reason(f"while {doing}"))

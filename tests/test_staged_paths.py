@@ -10,6 +10,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -295,6 +296,33 @@ def test_run_on_gold_with_a_record_error_aborts_and_is_never_counted(tmp_path):
     assert not csv_path.exists() or ",empty," not in csv_path.read_text()
 
 
+def test_a_gold_error_found_after_the_documents_still_aborts_cleanly(tmp_path):
+    """The broken file is a variant out of scope: nothing reads it before the end of the documents."""
+    variant = _bad_record_dict()
+    variant["document"].update(id="mini-cf", variant_of=MINI_ID, perturbation="counterfactual")
+    folder = write_gold_dir(tmp_path / "g", mini_gold_dict())
+    write_gold_dir(tmp_path / "g", variant, name="mini-cf.json")
+    runs = tmp_path / "runs"
+    result = factbench("run", "-e", "empty", "--documents", "original", "--gold", str(folder), "--out", str(runs))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    (line,) = result.stderr.splitlines()
+    assert "UNKNOWN_ENTITY: " in line and "mini-cf.json" in line
+    (manifest,) = [json.loads(p.read_text()) for p in runs.glob("*/manifest.json")]
+    assert manifest["complete"] is False and manifest["status"] == "aborted: GoldError"
+    assert [p.name for p in runs.rglob("*.tmp")] == []  # no half-written facts.jsonl parts
+
+
+def test_a_record_whose_line_would_be_refused_is_not_kept():
+    """What predictions.jsonl's reader refuses (a line over the limit) is never scored from memory either."""
+    from benchmark.predictions import MAX_LINE_CHARS, parse_records
+
+    names = ["x" * 9000 for _ in range(MAX_LINE_CHARS // 9000 + 1)]
+    kept, problems = parse_records([{"type": "meeting", "slots": {"participants": names}},
+                                    {"type": "meeting", "slots": {"date": "2021-02-17"}}], "d", "t")
+    assert [p.slots for p in kept] == [{"date": "2021-02-17"}]
+    assert [p.code for p in problems] == ["LINE_TOO_LONG"]
+
+
 # --------------------------------------------------------------------------- 7. CSV cells
 
 
@@ -327,3 +355,38 @@ def test_an_extractor_is_started_early_only_when_it_will_be_needed(tmp_path):
     assert never is not None
     never.kill()
     assert never.proc.poll() is not None
+
+
+SLOW = '''
+import time
+from benchmark.extractor import Extractor
+
+class Slow(Extractor):
+    name = "slow"
+    version = "1"
+
+    def extract(self, document):
+        time.sleep(0.4)
+        return []
+'''
+
+
+def test_an_answer_that_came_in_time_is_no_timeout_after_long_idle_work(tmp_path):
+    """The parent's idle work (validating gold) may run past the deadline: what came before it counts."""
+    from benchmark.types import Document
+    from benchmark.worker import Worker
+
+    plugin = tmp_path / "slow.py"
+    plugin.write_text(SLOW)
+    document = Document("d1", "hello")
+    steps = []
+
+    def idle() -> bool:  # three long steps of gold validation: 0.9 s in all, the answer comes after 0.4 s
+        steps.append(1)
+        time.sleep(0.3)
+        return len(steps) < 3
+
+    with Worker(f"{plugin}:Slow", {}) as worker:
+        worker.submit(document)
+        assert worker.result(document, 0.5, idle=idle) == ([], pytest.approx(0.4, abs=0.2))
+    assert len(steps) >= 2  # the deadline (0.5 s) had passed while the parent worked
