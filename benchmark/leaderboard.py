@@ -136,7 +136,7 @@ def _newest_predictions(group: _Group, doc_ids: set[str], known: Mapping[Path, M
             by_run[path].add(doc_id)
     predictions: list[Prediction] = []
     for path, docs in by_run.items():
-        for item in iter_prediction_file(path / "predictions.jsonl", None):
+        for item in iter_prediction_file(path / "predictions.jsonl", None, limit=False):
             if isinstance(item, Prediction) and item.doc_id in docs:
                 predictions.append(item)
     return predictions, failed, chosen, results

@@ -142,8 +142,10 @@ def _decode_line(text: str, where: str) -> Any | InputProblem:
     return value
 
 
-def iter_prediction_file(path: Path, known_docs: Mapping[str, Any] | None) -> Iterable[Prediction | InputProblem]:
-    """Every line of a predictions file as a Prediction or the problem that stops it."""
+def iter_prediction_file(path: Path, known_docs: Mapping[str, Any] | None, limit: bool = True
+                         ) -> Iterable[Prediction | InputProblem]:
+    """Every line of a predictions file as a Prediction or the problem that stops it. `limit=False` lifts
+    the file-size limit (for a run folder's own file: a large run writes more than a hand-made file may)."""
     try:
         size = path.stat().st_size
     except OSError as exc:
@@ -152,7 +154,7 @@ def iter_prediction_file(path: Path, known_docs: Mapping[str, Any] | None) -> It
     if path.is_dir():
         yield _problem(str(path), "FILE_NOT_FOUND", "is a folder, not a predictions file")
         return
-    if size > MAX_FILE_BYTES:
+    if limit and size > MAX_FILE_BYTES:
         yield _problem(str(path), "FILE_TOO_LARGE", f"larger than {MAX_FILE_BYTES} bytes")
         return
     try:

@@ -390,3 +390,15 @@ def test_an_answer_that_came_in_time_is_no_timeout_after_long_idle_work(tmp_path
         worker.submit(document)
         assert worker.result(document, 0.5, idle=idle) == ([], pytest.approx(0.4, abs=0.2))
     assert len(steps) >= 2  # the deadline (0.5 s) had passed while the parent worked
+
+
+def test_a_large_run_is_read_whole_by_the_leaderboard(tmp_path, monkeypatch):
+    """The size limit of a predictions file given by hand does not cut a run folder's own file."""
+    from benchmark import predictions
+    from benchmark.leaderboard import build
+
+    runs = tmp_path / "runs"
+    assert main(["run", "-e", "oracle", "--documents", "original", "--out", str(runs)]) == 0
+    monkeypatch.setattr(predictions, "MAX_FILE_BYTES", 100)  # far below the run's predictions.jsonl
+    rows = {r.regime: r for r in build(runs).rows if r.extractor == "oracle"}
+    assert (rows["lenient"].f1, rows["lenient"].tp, rows["lenient"].fn) == (1.0, 50, 0)
