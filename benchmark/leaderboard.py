@@ -128,8 +128,9 @@ def _newest_predictions(group: _Group, doc_ids: set[str], known: Mapping[Path, M
                 failed[doc_id] = record.get("reason", "failed")
     by_run: dict[Path, set[str]] = defaultdict(set)
     results: dict[str, Any] = {}
+    known_of = {path: known.get(path.resolve(), {}) for path, _ in group.runs}  # resolved once per run
     for doc_id, (path, _) in chosen.items():
-        result = known.get(path.resolve(), {}).get(doc_id)
+        result = known_of[path].get(doc_id)
         if result is not None:
             results[doc_id] = result
         else:

@@ -8,7 +8,7 @@ explanation text, only when someone reads them (facts.jsonl, reports).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import fields
 from typing import TYPE_CHECKING
 
@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 
 CAT_INDEX = {c: i for i, c in enumerate(CATEGORIES)}
 TP, PARTIAL, FP, FN = range(4)
-KIND = {"tp": TP, "partial": PARTIAL, "fp": FP, "fn": FN}
 SCORED = {rtype: scored_slots(rtype) for rtype in RECORD_TYPES}
 
 
@@ -152,5 +151,12 @@ def explain(regime: str, entry: tuple) -> FactOutcome:
     )
 
 
-FACT_FIELDS = tuple(f.name for f in fields(FactOutcome))
-ENCODE_JSON = json.JSONEncoder(ensure_ascii=False).encode
+_FACT_FIELDS = tuple(f.name for f in fields(FactOutcome))
+_ENCODE_JSON = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def jsonl_lines(outcomes: Iterable[FactOutcome]) -> str:
+    """facts.jsonl lines: the JSON of each outcome's fields, as `dataclasses.asdict` gives them, without its
+    recursive deep copies (they cost more than the scoring itself on large runs)."""
+    names = _FACT_FIELDS
+    return "".join([_ENCODE_JSON({n: getattr(o, n) for n in names}) + "\n" for o in outcomes])

@@ -183,7 +183,7 @@ def run_plan(plan: Plan, gold: GoldLoader, doc_ids: tuple[str, ...], root: Path,
     """
     from benchmark import __version__
     from benchmark.predictions import parse_records, prediction_to_json
-    from benchmark.runs import PredictionCache, RunFolder, new_run_id, now, text_sha256
+    from benchmark.runs import PredictionCache, RunFolder, new_run_id, now
     from benchmark.scoring import score_document
     from benchmark.worker import Worker, WorkerFailure
 
@@ -215,7 +215,7 @@ def run_plan(plan: Plan, gold: GoldLoader, doc_ids: tuple[str, ...], root: Path,
 
     def cached(doc_id: str) -> dict[str, Any] | None:
         if doc_id not in entries:
-            shas[doc_id] = gold.digests.get(doc_id) or text_sha256(gold.documents[doc_id].text)
+            shas[doc_id] = gold.digests[doc_id]
             entries[doc_id] = cache.get(ex.name, ex.version, ex.config_hash(), shas[doc_id]) \
                 if reuse != "never" else None
         return entries[doc_id]

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import dataclasses
 import datetime as dt
 import fcntl
 import hashlib
@@ -253,7 +252,11 @@ def read_manifests(root: Path) -> list[tuple[Path, dict[str, Any]]]:
 
 
 def facts_jsonl(outcomes: Iterable[FactOutcome]) -> str:
-    return "".join(json.dumps(dataclasses.asdict(o), ensure_ascii=False) + "\n" for o in outcomes)
+    """facts.jsonl text: one JSON object of an outcome's fields per line; a score's `Outcomes` give theirs
+    document by document."""
+    from benchmark.outcomes import Outcomes, jsonl_lines
+
+    return outcomes.jsonl() if isinstance(outcomes, Outcomes) else jsonl_lines(outcomes)
 
 
 def write_facts(path: str | Path, outcomes: Iterable[FactOutcome]) -> None:

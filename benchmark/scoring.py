@@ -39,8 +39,6 @@ from benchmark.matching import (
 )
 from benchmark.outcomes import (
     CAT_INDEX,
-    ENCODE_JSON,
-    FACT_FIELDS,
     FN,
     FN_MISSED,
     FN_RECORD,
@@ -59,13 +57,13 @@ from benchmark.outcomes import (
     TP,
     Outcomes,
     explain,
+    jsonl_lines,
 )
 from benchmark.types import (
     CATEGORIES,
     RECORD_TYPES,
     REGIMES,
     Counts,
-    FactOutcome,
     GoldDocument,
     GoldValue,
     InputProblem,
@@ -222,9 +220,8 @@ class DocumentResult:
 
     def jsonl(self, regime_index: int) -> str:
         """This document's lines of facts.jsonl in one regime."""
-        regime, names = REGIMES[regime_index], FACT_FIELDS
-        return "".join([ENCODE_JSON({n: getattr(o, n) for n in names}) + "\n"
-                        for o in (explain(regime, e) for e in self.entries[regime_index])])
+        regime = REGIMES[regime_index]
+        return jsonl_lines(explain(regime, e) for e in self.entries[regime_index])
 
 
 # --------------------------------------------------------------------------- judging
@@ -456,16 +453,6 @@ class Scored:
 
     report: ScoreReport
     tables: Mapping[str, Tables]
-
-
-def facts_jsonl(outcomes: Iterable[FactOutcome]) -> str:
-    """facts.jsonl text, byte-identical to `runs.facts_jsonl` (json of `dataclasses.asdict`) without its
-    recursive deep copies, which cost more than the scoring itself on large runs."""
-    if isinstance(outcomes, Outcomes):
-        return outcomes.jsonl()
-    encode = json.JSONEncoder(ensure_ascii=False).encode
-    names = FACT_FIELDS
-    return "".join([encode({n: getattr(o, n) for n in names}) + "\n" for o in outcomes])
 
 
 _SCORERS: dict[tuple[int, str], DocumentScorer] = {}

@@ -117,8 +117,11 @@ class Worker:
 
     # -- transport ---------------------------------------------------------------------
     def _send(self, message: dict[str, Any]) -> None:
+        self._write((json.dumps(message) + "\n").encode())
+
+    def _write(self, line: bytes) -> None:
         try:
-            self.proc.stdin.write((json.dumps(message) + "\n").encode())
+            self.proc.stdin.write(line)
             self.proc.stdin.flush()
         except (BrokenPipeError, OSError) as exc:
             raise WorkerFailure(self._exit_reason("before it could take a request")) from exc
@@ -198,11 +201,7 @@ class Worker:
         line = (json.dumps({"op": "extract", "doc": asdict(document)}) + "\n").encode()
         if limit is not None and len(line) > limit:
             return False
-        try:
-            self.proc.stdin.write(line)
-            self.proc.stdin.flush()
-        except (BrokenPipeError, OSError) as exc:
-            raise WorkerFailure(self._exit_reason("before it could take a request")) from exc
+        self._write(line)
         return True
 
     def result(self, document: Document, timeout: float, idle: Callable[[], bool] | None = None

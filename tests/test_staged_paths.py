@@ -5,6 +5,7 @@ runner's streamed facts.jsonl and scores.json with `factbench score`, and CSV ce
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import json
 import shutil
@@ -22,9 +23,8 @@ from benchmark.cli import main
 from benchmark.errors import GoldError
 from benchmark.gold import GoldLoader, default_gold_dir, gold_sha256, load_gold
 from benchmark.predictions import read_predictions
-from benchmark.runs import csv_text
-from benchmark.runs import facts_jsonl as asdict_jsonl
-from benchmark.scoring import DocumentScorer, facts_jsonl, positive_cells, prepare_predictions, score, score_document
+from benchmark.runs import csv_text, facts_jsonl
+from benchmark.scoring import DocumentScorer, positive_cells, prepare_predictions, score, score_document
 from benchmark.types import REGIMES
 from benchmark.values import compare
 
@@ -192,7 +192,8 @@ def test_outcomes_is_a_sequence_of_its_items(shipped_gold):
     assert [o.regime for o in items] == sorted((o.regime for o in items), key=REGIMES.index)
     assert list(outcomes.fact_cells()) == [(o.fact_id, o.regime, o.outcome) for o in outcomes if o.fact_id]
     # The compact writer and the dataclasses.asdict one write the same bytes.
-    assert facts_jsonl(outcomes) == facts_jsonl(items) == asdict_jsonl(items)
+    asdict_jsonl = "".join(json.dumps(dataclasses.asdict(o), ensure_ascii=False) + "\n" for o in items)
+    assert facts_jsonl(outcomes) == facts_jsonl(items) == asdict_jsonl
 
 
 # --------------------------------------------------------------------------- 4. the candidate index
