@@ -57,6 +57,8 @@ def _check_numbers(args: argparse.Namespace) -> None:
         raise BadInput(f"--seed {args.seed}: expected 0 <= seed < 2**32", code="BAD_ARGUMENT")
     if not 0 <= getattr(args, "bootstrap", 0) <= 100_000:
         raise BadInput(f"--bootstrap {args.bootstrap}: expected 0 to 100000 resamples", code="BAD_ARGUMENT")
+    if not 0 <= getattr(args, "jobs", 0) <= 1024:
+        raise BadInput(f"--jobs {args.jobs}: expected 0 (every core) to 1024 processes", code="BAD_ARGUMENT")
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
@@ -70,7 +72,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
     predictions = read_predictions(args.pred, gold.documents, warnings)
     _print_warnings(warnings)
     report = score(gold, predictions, scope, bootstrap=args.bootstrap, seed=args.seed,
-                   keep_outcomes=bool(args.facts)).report
+                   keep_outcomes=bool(args.facts), jobs=args.jobs).report
     print(score_json(report) if args.json else score_table(report))
     if args.facts:
         from benchmark.runs import write_facts
@@ -170,6 +172,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--facts", default=None, metavar="FACTS.jsonl", help="write every fact's outcome here")
     p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples (0: no intervals)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--jobs", type=int, default=1, metavar="N",
+                   help="processes that score documents (0: every core; with --facts, one); same scores for any N")
     p.set_defaults(handler=_cmd_score)
 
     p = sub.add_parser("compare", help="paired approximate randomization of two predictions files")

@@ -40,6 +40,7 @@ CODES: dict[str, tuple[str, str]] = {
     "IO_ERROR": ("error", "a file or folder cannot be read or written (permissions, not a folder, disk full)"),
     "MISSING_DEPENDENCY": ("error", "an extractor needs a package that is not installed (the pip line is named)"),
     "EXTRACTOR_FAILED": ("error", "an extractor crashed, hung, blew its memory limit or returned garbage: exit 1"),
+    "SCORING_PROCESS_DIED": ("error", "a process scoring documents in parallel (--jobs) died: exit 1"),
     "INTERNAL_ERROR": ("error", "a bug in factbench: reported in one line, exit status 3"),
 }
 
@@ -97,3 +98,10 @@ class ExtractorFailed(FactbenchError):
 
     exit_status = 1
     code = "EXTRACTOR_FAILED"
+
+
+class ScoringFailed(FactbenchError):
+    """A process scoring documents in parallel died (killed, out of memory). Exit status 1."""
+
+    exit_status = 1
+    code = "SCORING_PROCESS_DIED"

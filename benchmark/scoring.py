@@ -474,17 +474,18 @@ def score_document(doc: GoldDocument, predictions: Sequence[Prediction], keep: b
 
 def score(gold: GoldSet, predictions: Iterable[Prediction], documents: Sequence[str] | None = None, *,
           bootstrap: int = 1000, seed: int = 0, problems: Sequence[InputProblem] = (),
-          known: Mapping[str, DocumentResult] | None = None, keep_outcomes: bool = True) -> Scored:
+          known: Mapping[str, DocumentResult] | None = None, keep_outcomes: bool = True, jobs: int = 1) -> Scored:
     """Score predictions against the gold documents in scope (default: every gold document).
 
     `known` maps documents to results already computed (by `score_document`) for their predictions;
     those documents are not scored again, and their lines in `predictions` are ignored.
     `keep_outcomes=False` judges every value the same way but keeps only the counts: the report's
-    outcomes cannot be read, and memory stays flat on large corpora.
+    outcomes cannot be read, and memory stays flat on large corpora. Counts-only scoring can use
+    `jobs` processes (0: every core; see parallel.py); the report is the same for any `jobs`.
     """
     with no_cycle_collection():
         return _score(gold, predictions, documents, bootstrap=bootstrap, seed=seed, problems=problems,
-                      known=known or {}, keep=keep_outcomes)
+                      known=known or {}, keep=keep_outcomes, jobs=jobs)
 
 
 @contextlib.contextmanager
@@ -502,15 +503,20 @@ def no_cycle_collection():
 
 def _score(gold: GoldSet, predictions: Iterable[Prediction], documents: Sequence[str] | None, *,
            bootstrap: int, seed: int, problems: Sequence[InputProblem],
-           known: Mapping[str, DocumentResult], keep: bool) -> Scored:
+           known: Mapping[str, DocumentResult], keep: bool, jobs: int = 1) -> Scored:
     documents = tuple(documents if documents is not None else gold.documents)
     in_scope = set(documents)
     grouped: dict[str, list[Prediction]] = defaultdict(list)
     for prediction in predictions:
         if prediction.doc_id in in_scope and prediction.doc_id not in known:
             grouped[prediction.doc_id].append(prediction)
-    results = [known.get(doc_id) or score_document(gold.documents[doc_id], grouped.get(doc_id, ()), keep)
-               for doc_id in documents]
+    if keep:
+        found = {d: score_document(gold.documents[d], grouped.get(d, ()), True) for d in documents if d not in known}
+    else:
+        from benchmark.parallel import score_counts
+
+        found = score_counts(gold, grouped, [d for d in documents if d not in known], jobs)
+    results = [known.get(doc_id) or found[doc_id] for doc_id in documents]
     records = np.fromiter((len(gold.documents[d].records) for d in documents), dtype=np.int64, count=len(documents))
     unit_base = np.concatenate([[0], np.cumsum(records)[:-1]]).astype(np.int64) if len(documents) else records
     n_units = int(records.sum())

@@ -403,3 +403,86 @@ def test_a_large_run_is_read_whole_by_the_leaderboard(tmp_path, monkeypatch):
     monkeypatch.setattr(predictions, "MAX_FILE_BYTES", 100)  # far below the run's predictions.jsonl
     rows = {r.regime: r for r in build(runs).rows if r.extractor == "oracle"}
     assert (rows["lenient"].f1, rows["lenient"].tp, rows["lenient"].fn) == (1.0, 50, 0)
+
+
+# --------------------------------------------------------------------------- 8. parallel scoring
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    """Fork workers for the seven shipped documents (normally not worth it below MIN_DOCUMENTS)."""
+    from benchmark import parallel
+
+    monkeypatch.setattr(parallel, "MIN_DOCUMENTS", 2)
+    monkeypatch.setattr(parallel, "CHUNKS_PER_JOB", 2)
+    return parallel
+
+
+def _mixed_predictions():
+    return (to_predictions(WRONG, SHIPPED_ID) + to_predictions(WRONG[:3], "tass-2021-02-17-cf1")
+            + to_predictions(WRONG[2:], "tass-2021-02-17-para2"))
+
+
+def test_parallel_counts_equal_one_process(shipped_gold, small_chunks, monkeypatch):
+    import os
+
+    from benchmark import scoring
+
+    pids = set()
+    real = scoring.score_document
+
+    def spy(doc, predictions, keep=True):
+        pids.add(os.getpid())
+        return real(doc, predictions, keep)
+
+    monkeypatch.setattr(scoring, "score_document", spy)
+    preds, docs = _mixed_predictions(), shipped_gold.scope("all")
+    one = score(shipped_gold, preds, docs, keep_outcomes=False).report
+    assert pids == {os.getpid()}
+    pids.clear()
+    two = score(shipped_gold, preds, docs, keep_outcomes=False, jobs=2).report
+    assert not pids  # the spy ran in the workers only
+    assert two.as_dict() == one.as_dict() == score(shipped_gold, preds, docs).report.as_dict()
+    assert len(two.outcomes) == len(one.outcomes)
+    lenient = two.regimes["lenient"].overall
+    assert (lenient.tp, lenient.partial, lenient.fp, lenient.fn) == (32, 10, 22, 308)
+    assert two.duplicates == one.duplicates and two.unknown == one.unknown
+
+
+def test_parallel_workers_split_into_chunks_in_order(shipped_gold, small_chunks):
+    from benchmark.parallel import score_counts
+
+    docs = list(shipped_gold.scope("all"))
+    found = score_counts(shipped_gold, {}, docs, jobs=2)
+    assert list(found) == docs  # chunks come back in document order
+    assert all(r.codes[0] and r.scorer is None and not r.entries[0] for r in found.values())
+
+
+def test_a_dead_scoring_process_is_one_error(shipped_gold, small_chunks, monkeypatch, capsys):
+    import os
+
+    from benchmark import scoring
+    from benchmark.errors import ScoringFailed
+
+    parent = os.getpid()
+
+    def dies(doc, predictions, keep=True):
+        if os.getpid() != parent:
+            os._exit(9)  # as if the system killed it
+
+    monkeypatch.setattr(scoring, "score_document", dies)
+    with pytest.raises(ScoringFailed, match="a scoring process died") as failed:
+        score(shipped_gold, _mixed_predictions(), shipped_gold.scope("all"), keep_outcomes=False, jobs=2)
+    assert failed.value.line().startswith("SCORING_PROCESS_DIED: ") and failed.value.exit_status == 1
+
+
+def test_score_command_jobs(tmp_path, small_chunks, capsys):
+    pred = tmp_path / "pred.jsonl"
+    pred.write_text("".join(json.dumps({"doc_id": SHIPPED_ID, **r}) + "\n" for r in WRONG))
+    outputs = []
+    for jobs in ("1", "2", "0"):
+        assert main(["score", "--pred", str(pred), "--documents", "all", "--json", "--jobs", jobs]) == 0
+        outputs.append(capsys.readouterr().out)
+    assert outputs[0] == outputs[1] == outputs[2]
+    assert main(["score", "--pred", str(pred), "--jobs", "-1"]) == 2
+    assert "BAD_ARGUMENT: --jobs -1: expected 0 (every core) to 1024 processes" in capsys.readouterr().err
