@@ -36,13 +36,41 @@ def resample_counts(n_units: int, n_resamples: int, seed: int, chunk: int = 100,
     random_state=RandomState(seed))` called once per resample (`RandomState.choice` with
     replacement is `randint`), drawn a block at a time: the same numbers, a hundred times faster.
     """
-    rng = np.random.RandomState(seed)
+    draws = _randint_stream(n_units, seed)
+    pending: list[np.ndarray] = []
+    held = 0
     for start in range(0, n_resamples, chunk):
         size = min(chunk, n_resamples - start)
-        drawn = rng.randint(0, n_units, size=(size, n_units)) if n_units else np.zeros((size, 0), dtype=int)
-        offsets = (np.arange(size) * n_units)[:, None]
-        flat = np.bincount((drawn + offsets).ravel(), minlength=size * n_units)
-        yield flat.reshape(size, n_units).astype(dtype)
+        while held < size * n_units:
+            pending.append(next(draws))
+            held += pending[-1].size
+        flat = np.concatenate(pending) if len(pending) > 1 else pending[0] if pending else np.zeros(0, np.int64)
+        drawn, rest = flat[:size * n_units], flat[size * n_units:]
+        pending, held = [rest], rest.size
+        offsets = np.repeat(np.arange(size, dtype=np.int64) * n_units, n_units)
+        counts = np.bincount(drawn + offsets, minlength=size * n_units)
+        yield counts.reshape(size, n_units).astype(dtype)
+
+
+_RAW_DRAWS = 1 << 20  # 32-bit words drawn at a time
+
+
+def _randint_stream(n_units: int, seed: int):
+    """The values `RandomState(seed).randint(0, n_units)` returns one after the other, in arrays.
+
+    Legacy `randint` with a range below 2**32 takes 32-bit words of the Mersenne Twister, masks
+    them to the range's bit width and rejects those past the range, one word per try; doing the
+    same over arrays of words gives the same values twice as fast. Words drawn past the last
+    value used are never read, and the generator is this function's own.
+    """
+    if n_units <= 1:  # a range of one value: randint draws nothing and returns 0
+        while True:
+            yield np.zeros(_RAW_DRAWS, dtype=np.int64)
+    rng = np.random.RandomState(seed)
+    mask = np.uint32((1 << (n_units - 1).bit_length()) - 1)
+    while True:
+        words = rng.randint(0, 2**32, size=_RAW_DRAWS, dtype=np.uint32) & mask
+        yield np.compress(words < n_units, words).astype(np.int64)
 
 
 def bootstrap_intervals(units: np.ndarray, fixed: np.ndarray, n_resamples: int = 1000, seed: int = 0,
