@@ -23,13 +23,17 @@ class Country:
     capital: str
 
 
+_POSSESSIVE = re.compile(r"'s\b")
+_PUNCTUATION = re.compile(r"[^\w\s]")
+
+
 def fold(text: str) -> str:
     """Casefold, drop a leading article and punctuation, collapse whitespace: the lookup key."""
     text = text.casefold().replace("’", "'")
-    text = re.sub(r"'s\b", "", text)
-    text = re.sub(r"[^\w\s]", " ", text)
-    text = re.sub(r"\s+", " ", text).strip()
-    return re.sub(r"^the ", "", text)
+    text = _POSSESSIVE.sub("", text)
+    text = _PUNCTUATION.sub(" ", text)
+    text = " ".join(text.split())
+    return text[4:] if text.startswith("the ") else text
 
 
 def _split(cell: str) -> tuple[str, ...]:

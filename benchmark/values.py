@@ -58,6 +58,14 @@ NUMBER_WORDS = {
 DURATION_UNITS = {"second": ("T", "S"), "minute": ("T", "M"), "hour": ("T", "H"), "day": ("", "D"),
                   "week": ("", "W"), "month": ("", "M"), "year": ("", "Y")}
 _ISO_DURATION = re.compile(r"^P(?:\d+[YMWD])*(?:T(?:\d+[HMS])+)?$")
+# Compiled once: these run for every predicted value.
+_LIST_SEPARATOR = re.compile(r"\s*[,;]\s*|\s+and\s+|\s*&\s*")
+_WORD = re.compile(r"\w+")
+_PARENTHESES = re.compile(r"\([^)]*\)")
+_POSSESSIVE = re.compile(r"'s\b")
+_NAME_WORD = re.compile(r"[^\W\d_]+(?:[-'][^\W\d_]+)*")
+_OFFICE_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*|'s")
+_TRAILING_OF = re.compile(r"\s+of$")
 
 
 # Pure functions of a string, memoized: the same words (roles, country names, dates) recur in every
@@ -98,6 +106,8 @@ class Normal:
 
 
 def is_no_value(raw: object) -> bool:
+    if type(raw) is str:
+        return raw.strip().casefold() in NO_VALUE
     if raw is None:
         return True
     if isinstance(raw, (list, tuple)):
@@ -113,7 +123,7 @@ def split_list(raw: object) -> list[object]:
             items.extend(split_list(item) if isinstance(item, str) else [item])
         return [x for x in items if not is_no_value(x)]
     if isinstance(raw, str):
-        parts = re.split(r"\s*[,;]\s*|\s+and\s+|\s*&\s*", raw.strip())
+        parts = _LIST_SEPARATOR.split(raw.strip())
         return [p for p in (x.strip() for x in parts) if p and not is_no_value(p) and p.casefold() != "and"]
     return [raw]
 
@@ -121,7 +131,7 @@ def split_list(raw: object) -> list[object]:
 @functools.lru_cache(maxsize=_MEMO)
 def text_tokens(text: str) -> tuple[str, ...]:
     """TEXT normal form: casefolded words, punctuation and articles dropped."""
-    words = re.findall(r"\w+", text.casefold().replace("’", "'"))
+    words = _WORD.findall(text.casefold().replace("’", "'"))
     return tuple(w for w in words if w not in ARTICLES)
 
 
@@ -137,9 +147,9 @@ def _singular(word: str) -> str:
 def person_tokens(raw: str) -> tuple[str, ...]:
     """A name without titles, nationality words, punctuation or case."""
     text = raw.split(",")[0] if "," in raw else raw
-    text = re.sub(r"\([^)]*\)", " ", text.casefold().replace("’", "'"))
-    text = re.sub(r"'s\b", "", text)
-    words = re.findall(r"[^\W\d_]+(?:[-'][^\W\d_]+)*", text)
+    text = _PARENTHESES.sub(" ", text.casefold().replace("’", "'"))
+    text = _POSSESSIVE.sub("", text)
+    words = _NAME_WORD.findall(text)
     demonyms = geo.demonym_index()
     while words and (words[0] in TITLE_WORDS or _fold(words[0]) in demonyms or _lookup(words[0])):
         words.pop(0)
@@ -303,7 +313,7 @@ class Normalizer:
 
     def _office_parts(self, raw: str) -> tuple[str, str | None]:
         text = raw.casefold().replace("’", "'")
-        words = re.findall(r"[^\W\d_]+(?:-[^\W\d_]+)*|'s", text)
+        words = _OFFICE_WORD.findall(text)
         country: str | None = None
         rest: list[str] = []
         i = 0
@@ -327,7 +337,7 @@ class Normalizer:
                 rest.append(words[i])
                 i += 1
         role = office_role(" ".join(w for w in rest if w != "'s"))
-        role = re.sub(r"\s+of$", "", role).strip()
+        role = _TRAILING_OF.sub("", role).strip()
         if not role:
             raise NormalizationError(f"not an office: {raw!r}")
         return role, country

@@ -419,7 +419,7 @@ def measure_startup(res: Results, repeat: int) -> None:
                 f"<= {TARGETS['startup']:g}x", ratio <= TARGETS["startup"])
 
 
-def _score_once(corpus: Corpus, keep_outcomes: bool = False) -> float:
+def _score_once(corpus: Corpus, keep_outcomes: bool = False, jobs: int = 1) -> float:
     from benchmark.scoring import score
 
     clear_caches()
@@ -427,7 +427,7 @@ def _score_once(corpus: Corpus, keep_outcomes: bool = False) -> float:
     try:
         start = time.perf_counter()
         scored = score(corpus.gold, corpus.predictions, corpus.doc_ids, bootstrap=1000, seed=0,
-                       keep_outcomes=keep_outcomes)
+                       keep_outcomes=keep_outcomes, jobs=jobs)
         seconds = time.perf_counter() - start
     finally:
         gc.enable()
@@ -446,16 +446,23 @@ def measure_scoring(res: Results, sizes: list[int], repeat: int, tmpls: list[Tem
     for n, c in corpora.items():
         print(f"  {n} documents: {c.facts} gold facts, {len(c.predictions)} predicted records, built in "
               f"{c.built_s:.1f} s", flush=True)
+    from benchmark.parallel import can_fork, usable_jobs
+
     times: dict[int, list[float]] = {n: [] for n in sizes}
     kept: list[float] = []  # the largest small size, keeping every outcome
+    jobs = usable_jobs(0) if can_fork() else 1
+    parallel: list[float] = []  # the largest small size, counts scored by one process per core
     _score_once(Corpus(8, tmpls))  # warm-up: lazy imports (scipy) are paid once per process, not per size
     for r in range(repeat):
         order = small if r % 2 == 0 else small[::-1]
         for n in order:
             times[n].append(_score_once(corpora[n]))
         kept.append(_score_once(corpora[small[-1]], keep_outcomes=True))
+        if jobs > 1:
+            parallel.append(_score_once(corpora[small[-1]], jobs=jobs))
         print(f"  round {r + 1}: " + ", ".join(f"{n}: {times[n][-1]:.2f} s" for n in small)
-              + f"; {small[-1]} keeping outcomes: {kept[-1]:.2f} s", flush=True)
+              + f"; {small[-1]} keeping outcomes: {kept[-1]:.2f} s"
+              + (f"; {small[-1]} in {jobs} processes: {parallel[-1]:.2f} s" if parallel else ""), flush=True)
     facts = {n: corpora[n].facts for n in small}
     judged = {n: corpora[n].judged for n in small}
     corpora.clear()
@@ -473,7 +480,7 @@ def measure_scoring(res: Results, sizes: list[int], repeat: int, tmpls: list[Tem
         t = median(times[n])
         target = n == 10_000
         res.add(f"scoring {n:,} documents ({facts[n]:,} gold facts, {judged[n]:,} judged values), 1,000 bootstrap "
-                "resamples, counts kept (`keep_outcomes=False`)",
+                "resamples, counts kept (`keep_outcomes=False`), one process",
                 f"{facts[n] / t:,.0f} gold facts/s ({judged[n] / t:,.0f} judged values/s; {t:.2f} s, median of "
                 f"{len(times[n])})",
                 f">= {TARGETS['facts_per_s']:,} facts/s" if target else "",
@@ -482,6 +489,13 @@ def measure_scoring(res: Results, sizes: list[int], repeat: int, tmpls: list[Tem
             t = median(kept)
             res.add(f"scoring {n:,} documents, every outcome kept for facts.jsonl and reports (the default)",
                     f"{facts[n] / t:,.0f} gold facts/s ({t:.2f} s, median of {len(kept)})")
+            if parallel:
+                t = median(parallel)
+                res.add(f"scoring {n:,} documents, counts kept, {jobs} processes (`jobs={jobs}`, `--jobs {jobs}`)",
+                        f"{facts[n] / t:,.0f} gold facts/s ({t:.2f} s, median of {len(parallel)}; "
+                        f"{median(times[n]) / t:.2f}x one process)",
+                        f">= {TARGETS['facts_per_s']:,} facts/s" if target else "",
+                        facts[n] / t >= TARGETS["facts_per_s"] if target else None)
     fit = [n for n in sizes if n >= 1000]
     if len(fit) >= 2:
         xs = [math.log(facts[n]) for n in fit]
