@@ -51,7 +51,7 @@ def score_counts(gold: GoldSet, grouped: Mapping[str, Sequence[Prediction]], doc
     """Counts-only results of `doc_ids`, scored by `jobs` forked processes when that pays off."""
     from benchmark.scoring import score_document
 
-    jobs = min(usable_jobs(jobs), max(1, len(doc_ids) // (MIN_DOCUMENTS // 2)))
+    jobs = min(usable_jobs(jobs), max(1, len(doc_ids) // max(1, MIN_DOCUMENTS // 2)))
     if jobs <= 1 or len(doc_ids) < MIN_DOCUMENTS or not can_fork():
         return {d: score_document(gold.documents[d], grouped.get(d, ()), keep=False) for d in doc_ids}
     size = max(1, -(-len(doc_ids) // (jobs * CHUNKS_PER_JOB)))

@@ -20,7 +20,7 @@ import contextlib
 import gc
 import itertools
 import json
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -210,7 +210,8 @@ class DocumentResult:
         self.predicted_values = sum(len(values) for record in records for values in record.values.values())
         self.parse_errors = sum(1 for record in records for values in record.values.values()
                                 for v in values if v.normal is None)
-        self.entries: tuple[list[tuple], ...] = tuple([] for _ in REGIMES)
+        # Counts only: outcomes are appended to deques that hold none, so none piles up in memory.
+        self.entries: tuple[list[tuple] | deque[tuple], ...] = tuple([] if keep else deque(maxlen=0) for _ in REGIMES)
         self.codes: tuple[list[int], ...] = tuple([] for _ in REGIMES)
         self.unsupported = 0
         scorer.score(records, self)
