@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -21,15 +20,17 @@ from benchmark.values import Normal, compare
 TIE_BREAK = 0.4  # summed over every aligned pair, descriptive overlap never outweighs half a value
 
 
-@dataclass(frozen=True)
-class PredValue:
+# The per-value and per-record types of scoring are named tuples: there are millions of them on a large
+# corpus, and a named tuple is built several times faster than a frozen dataclass.
+
+
+class PredValue(NamedTuple):
     raw: str
     normal: Normal | None
     error: str | None = None
 
 
-@dataclass(frozen=True)
-class PredRecord:
+class PredRecord(NamedTuple):
     prediction: Prediction
     values: Mapping[str, tuple[PredValue, ...]]
     descriptive: frozenset[str]
@@ -37,8 +38,7 @@ class PredRecord:
     dedup_key: tuple
 
 
-@dataclass(frozen=True)
-class GoldView:
+class GoldView(NamedTuple):
     record: GoldRecord
     values: Mapping[str, tuple[tuple[GoldValue, tuple[Normal, ...]], ...]]
     descriptive: frozenset[str]
@@ -150,7 +150,7 @@ def match_slot(cells: list[Cell], n_pred: int, n_gold: int) -> SlotMatch:
         # No two positive cells compete: every optimal assignment takes exactly these (in row order,
         # as linear_sum_assignment returns them), and its zero cells are dropped anyway.
         return SlotMatch.of(tuple(cells))
-    from scipy.optimize import linear_sum_assignment
+    from scipy.optimize import linear_sum_assignment  # type: ignore
 
     matrix = np.zeros((n_pred, n_gold))
     found = {}
@@ -183,7 +183,7 @@ def align(preds: Sequence[PredRecord], golds: Sequence[GoldView],
     for (p, g), credit in credits.items():
         agreement[p, g] = credit
     overlap = np.array([[_jaccard(p.descriptive, g.descriptive) for g in golds] for p in preds])
-    from scipy.optimize import linear_sum_assignment
+    from scipy.optimize import linear_sum_assignment  # type: ignore
 
     weight = TIE_BREAK / max(1, min(len(preds), len(golds)))
     rows, cols = linear_sum_assignment(agreement + weight * overlap, maximize=True)

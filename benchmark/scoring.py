@@ -242,8 +242,8 @@ class DocumentScorer:
         # The unit (gold record) position of each view within the document: records are units in file order.
         self.position = {id(view): i for i, view in enumerate(self.gold)}
         self.index = GoldIndex(self.gold_by_type)
-        self.folded_text = " ".join(doc.document.text.casefold().split())
-        self._spans = {gv.fact_id: tuple((s.start, s.end) for s in gv.evidence) for gv in doc.facts()}
+        self._folded_text: str | None = None  # both built on first use: counts-only scoring may need neither
+        self._spans: dict[str, tuple[tuple[int, int], ...]] | None = None
         self._unsupported: dict[tuple[str, str | None], bool] = {}
         self.by_key: dict[str, list[GoldValue]] = defaultdict(list)
         for view in self.gold:
@@ -253,6 +253,8 @@ class DocumentScorer:
                         self.by_key[n.key].append(gv)
 
     def spans(self, gv: GoldValue) -> tuple[tuple[int, int], ...]:
+        if self._spans is None:
+            self._spans = {f.fact_id: tuple((s.start, s.end) for s in f.evidence) for f in self.doc.facts()}
         found = self._spans.get(gv.fact_id)
         return found if found is not None else tuple((s.start, s.end) for s in gv.evidence)
 
@@ -261,8 +263,10 @@ class DocumentScorer:
         key = (pv.raw, pv.normal.key if pv.normal is not None else None)
         found = self._unsupported.get(key)
         if found is None:
+            if self._folded_text is None:
+                self._folded_text = " ".join(self.doc.document.text.casefold().split())
             found = self._unsupported[key] = not (pv.normal is not None and pv.normal.key in self.by_key) and (
-                " ".join(pv.raw.casefold().split()) not in self.folded_text)
+                " ".join(pv.raw.casefold().split()) not in self._folded_text)
         return found
 
     def score(self, predictions: Sequence[PredRecord], result: DocumentResult) -> None:
@@ -307,16 +311,16 @@ class DocumentScorer:
                 for i, pv in enumerate(pvals):
                     if i in used_p:
                         continue
-                    target = None
+                    target: GoldValue | None = None
                     if not gvals:
                         how, reason = FP_NO_SLOT, "spurious"
                     else:
                         # The first gold value of the slot left unmatched explains the miss (no_year, wrong_date, ...).
                         first = next((j for j in range(len(gvals)) if j not in used_g), None) if pv.normal else None
                         if first is not None:
-                            target = gvals[first]
-                            _, reason = compare(pv.normal, target[1], regime)
-                            how, target = FP_NOT_GOLD, target[0]
+                            pair = gvals[first]
+                            _, reason = compare(pv.normal, pair[1], regime)  # type: ignore[arg-type]
+                            how, target = FP_NOT_GOLD, pair[0]
                         else:
                             how, reason = FP_NOT_A, "spurious"
                     add(("fp", spec, rtype, self, pred, pv, target, view, reason, how))
@@ -407,7 +411,7 @@ def _count(array: np.ndarray, documents: Sequence[str], unit_doc: np.ndarray) ->
     per_doc = np.bincount(owner[unit] * 4 + kind, minlength=n_docs * 4).reshape(n_docs, 4)
     free = by_cat[n_units:]
     with_fp = np.flatnonzero(free.reshape(n_docs, len(CATEGORIES) * 4).any(axis=1))
-    spurious = {documents[d]: free[d] for d in with_fp}
+    spurious = {documents[int(d)]: free[d] for d in with_fp}
     unit_docs = tuple(documents[d] for d in unit_doc)
     return _Counted(Tables(by_cat[:n_units], unit_docs, spurious), per_slot, per_doc)
 
@@ -434,7 +438,7 @@ def regime_scores(regime: str, counted: _Counted, documents: Sequence[str], boot
     categories = {c: counts_of(per_cat[CAT_INDEX[c]]) for c in CATEGORIES}
     overall = counts_of(per_cat.sum(axis=0))
     with_gold = [c.f1 for c in categories.values() if c.gold]
-    macro = sum(with_gold) / len(with_gold) if with_gold else None
+    macro = sum(c for c in with_gold if c is not None) / len(with_gold) if with_gold else None
     f1_ci, cat_ci = (None, {})
     if bootstrap and overall.gold:
         f1_ci, cat_ci = intervals if intervals is not None else bootstrap_intervals(
@@ -512,12 +516,13 @@ def _score(gold: GoldSet, predictions: Iterable[Prediction], documents: Sequence
         if prediction.doc_id in in_scope and prediction.doc_id not in known:
             grouped[prediction.doc_id].append(prediction)
     if keep:
-        found = {d: score_document(gold.documents[d], grouped.get(d, ()), True) for d in documents if d not in known}
+        computed = {d: score_document(gold.documents[d], grouped.get(d, ()), True) for d in documents
+                    if d not in known}
     else:
         from benchmark.parallel import score_counts
 
-        found = score_counts(gold, grouped, [d for d in documents if d not in known], jobs)
-    results = [known.get(doc_id) or found[doc_id] for doc_id in documents]
+        computed = score_counts(gold, grouped, [d for d in documents if d not in known], jobs)
+    results = [known.get(doc_id) or computed[doc_id] for doc_id in documents]
     records = np.fromiter((len(gold.documents[d].records) for d in documents), dtype=np.int64, count=len(documents))
     unit_base = np.concatenate([[0], np.cumsum(records)[:-1]]).astype(np.int64) if len(documents) else records
     n_units = int(records.sum())
