@@ -106,13 +106,15 @@ Cell = tuple[int, int, float, str]  # (pred value index, gold value index, credi
 CellsByPair = dict[tuple[int, int], dict[str, list[Cell]]]  # (pred record, gold record) -> slot -> cells
 
 
-def positive_cells(preds: Sequence[PredRecord], rtype: str, index: GoldIndex) -> tuple[CellsByPair, CellsByPair]:
+def positive_cells(preds: Sequence[PredRecord], rtype: str, index: GoldIndex
+                   ) -> tuple[CellsByPair, CellsByPair | None]:
     """Every (predicted value, gold value) pair with credit, per record pair and slot: (strict, lenient).
 
-    Equal keys earn the same credit in both regimes; the lenient extras come on top.
+    Equal keys earn the same credit in both regimes; the lenient extras come on top. Lenient is None
+    when it has no extra (most record types of most documents): then both regimes judge alike.
     """
     strict: CellsByPair = {}
-    lenient: CellsByPair = {}
+    lenient: CellsByPair | None = None
     keys = index.keys
     for p, record in enumerate(preds):
         for slot, pvals in record.values.items():
@@ -126,12 +128,16 @@ def positive_cells(preds: Sequence[PredRecord], rtype: str, index: GoldIndex) ->
                     credit, reason = compare(normal, normals, "strict")
                     cell = (i, j, credit, reason)
                     strict.setdefault((p, g), {}).setdefault(slot, []).append(cell)
-                    lenient.setdefault((p, g), {}).setdefault(slot, []).append(cell)
+                    if lenient is not None:
+                        lenient.setdefault((p, g), {}).setdefault(slot, []).append(cell)
                 for g, j, normals in index.lenient_candidates(rtype, slot, normal) or ():
                     if (g, j) in full:
                         continue
                     credit, reason = compare(normal, normals, "lenient")
                     if credit > 0:
+                        if lenient is None:  # the first extra: lenient starts as every strict cell so far
+                            lenient = {pair: {k: list(v) for k, v in by_slot.items()}
+                                       for pair, by_slot in strict.items()}
                         lenient.setdefault((p, g), {}).setdefault(slot, []).append((i, j, credit, reason))
     return strict, lenient
 

@@ -278,15 +278,25 @@ class DocumentScorer:
             preds, golds = by_type_p.get(rtype, ()), self.gold_by_type.get(rtype, ())
             if not preds and not golds:
                 continue
-            cells = positive_cells(preds, rtype, self.index) if preds and golds else ({}, {})
-            for ri, regime_cells in enumerate(cells):
-                self._score_type(rtype, preds, golds, align(preds, golds, regime_cells), result, ri)
+            strict, lenient = positive_cells(preds, rtype, self.index) if preds and golds else ({}, None)
+            entries, codes = result.entries[0], result.codes[0]
+            first_entry, first_code = len(entries), len(codes)
+            self._score_type(rtype, preds, golds, align(preds, golds, strict), result, 0, lenient is None)
+            if lenient is None:
+                # No lenient credit beyond strict: the same alignment, outcomes and reasons (a gold value
+                # a lenient comparison would credit is always a cell).
+                result.codes[1].extend(codes[first_code:])
+                if type(entries) is list:  # kept outcomes (counts only: a deque that holds none)
+                    result.entries[1].extend(entries[first_entry:])
+            else:
+                self._score_type(rtype, preds, golds, align(preds, golds, lenient), result, 1, True)
 
     def _score_type(self, rtype: str, preds: Sequence[PredRecord], golds: Sequence[GoldView],
-                    aligned: list[tuple[int, int, dict[str, SlotMatch]]], result: DocumentResult, ri: int) -> None:
+                    aligned: list[tuple[int, int, dict[str, SlotMatch]]], result: DocumentResult, ri: int,
+                    count_unsupported: bool) -> None:
+        """Judge one record type in regime ri; `count_unsupported`: count its unsupported fps (lenient)."""
         regime = REGIMES[ri]
         add, code = result.entries[ri].append, result.codes[ri].append
-        lenient = regime == "lenient"
         specs = SCORED[rtype]
         numbers = [SLOT_NUMBER[(rtype, spec.name)] * 4 for spec in specs]
         aligned_p = {a[0] for a in aligned}
@@ -325,7 +335,7 @@ class DocumentScorer:
                             how, reason = FP_NOT_A, "spurious"
                     add(("fp", spec, rtype, self, pred, pv, target, view, reason, how))
                     code(base + number + FP)
-                    if lenient and self.unsupported(pv):
+                    if count_unsupported and self.unsupported(pv):
                         result.unsupported += 1
                 for j, (gv, _) in enumerate(gvals):
                     if j not in used_g:
@@ -339,7 +349,7 @@ class DocumentScorer:
                 for pv in pred.values.get(spec.name, ()):
                     add(("fp", spec, rtype, self, pred, pv, None, None, "spurious", FP_UNALIGNED))
                     code(free + number + FP)
-                    if lenient and self.unsupported(pv):
+                    if count_unsupported and self.unsupported(pv):
                         result.unsupported += 1
         for gi, view in enumerate(golds):
             if gi in aligned_g:
