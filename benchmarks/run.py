@@ -611,8 +611,12 @@ def measure_rescore_and_memory(res: Results, repeat: int, quick: bool, workdir: 
             continue
         seconds, result = timed_subprocess([*fb, "run", "-e", name, "--documents", "original", "--out", str(runs),
                                             "--timeout", "1800"], cwd=workdir, timeout=7200)
+        last_line = " ".join(result.stderr.strip().splitlines()[-1:])
         if result.returncode == 2 or ("skipping" in result.stderr and "factbench run" not in result.stderr):
-            peaks[name] = "unavailable: " + " ".join(result.stderr.strip().splitlines()[-1:])[:80]
+            peaks[name] = "unavailable: " + last_line[:80]
+        elif result.returncode != 0:  # e.g. hf-ner without a model to run: its peak would be an idle worker's
+            reason = re.sub(r" at \S+:\d+$", "", last_line.rsplit("load failed: ", 1)[-1])
+            peaks[name] = "not run: " + re.sub(r"^\w+: [A-Z_]+: ", "", reason)[:100]
         print(f"  {name} on the article: {seconds:.1f} s (exit {result.returncode})", flush=True)
     bare, board, always = [], [], []
     for _ in range(max(3, repeat)):
@@ -632,8 +636,9 @@ def measure_rescore_and_memory(res: Results, repeat: int, quick: bool, workdir: 
             f"{median(always):.2f} s", f"< {TARGETS['rescore_s']:g} s", median(always) < TARGETS["rescore_s"])
     manifests = [json.loads(p.read_text()) for p in runs.glob("*/manifest.json")]
     for name in installed_builtins():
-        found = [m.get("peak_mem_mb") for m in manifests if m["extractor"] == name and m.get("peak_mem_mb")]
-        if found:
+        found = [m.get("peak_mem_mb") for m in manifests
+                 if m["extractor"] == name and m.get("status") == "ok" and m.get("peak_mem_mb")]
+        if found and name not in peaks:
             peaks[name] = f"{max(found):.0f} MiB"
         else:
             peaks.setdefault(name, "unavailable (no run)")
