@@ -1,7 +1,8 @@
-"""Scoring documents in several processes.
+"""Scoring in several processes.
 
 A document's judgments depend only on its gold and its predictions (scoring.DocumentResult),
-so a corpus splits into chunks of documents that worker processes score side by side.
+so a corpus splits into chunks of documents that worker processes score side by side; the
+bootstrap splits into ranges of resamples (stats.py).
 
 Only counts cross the process boundary: a counts-only DocumentResult is a few lists of
 integers. The outcomes that explain each value hold references into the scorer's objects, so
@@ -12,12 +13,13 @@ they read the parent's gold and predictions without copying them; where fork doe
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from benchmark.errors import ScoringFailed
 
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
 MIN_DOCUMENTS = 64  # below this a fork costs more than it saves
 CHUNKS_PER_JOB = 8  # small enough chunks that workers finish together
 
-_WORK: tuple[GoldSet, Mapping[str, Sequence[Prediction]]] | None = None  # read by forked workers
+_SHARED: tuple[Callable[[Any, Any], Any], Any] | None = None  # (function, shared data): read by forked workers
 
 
 def usable_jobs(jobs: int) -> int:
@@ -46,33 +48,60 @@ def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
-def score_counts(gold: GoldSet, grouped: Mapping[str, Sequence[Prediction]], doc_ids: Sequence[str],
-                 jobs: int) -> dict[str, DocumentResult]:
-    """Counts-only results of `doc_ids`, scored by `jobs` forked processes when that pays off."""
-    from benchmark.scoring import score_document
+def forked_map(function: Callable[[Any, Any], Any], shared: Any, items: Sequence[Any], jobs: int) -> list[Any]:
+    """[function(shared, item) for item in items], computed by `jobs` forked processes, in order.
 
-    jobs = min(usable_jobs(jobs), max(1, len(doc_ids) // max(1, MIN_DOCUMENTS // 2)))
-    if jobs <= 1 or len(doc_ids) < MIN_DOCUMENTS or not can_fork():
-        return {d: score_document(gold.documents[d], grouped.get(d, ()), keep=False) for d in doc_ids}
-    size = max(1, -(-len(doc_ids) // (jobs * CHUNKS_PER_JOB)))
-    chunks = [doc_ids[i:i + size] for i in range(0, len(doc_ids), size)]
-    global _WORK
-    _WORK = (gold, grouped)
-    found: dict[str, DocumentResult] = {}
+    `shared` reaches the workers through the fork, not through a pipe; only items and results are
+    pickled. Without fork (Windows) the items are computed in this process.
+    """
+    if jobs <= 1 or not can_fork():
+        return [function(shared, item) for item in items]
+    global _SHARED
+    _SHARED = (function, shared)
     try:
-        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-            for part in pool.map(_score_chunk, chunks):
-                found.update(part)
+        with ProcessPoolExecutor(min(jobs, len(items)), mp_context=multiprocessing.get_context("fork")) as pool:
+            return list(pool.map(_call_shared, items))
     except BrokenProcessPool:
         raise ScoringFailed("a scoring process died (killed, or out of memory); try fewer --jobs") from None
     finally:
-        _WORK = None
+        _SHARED = None
+
+
+_ONE_THREAD = False  # set once per worker
+
+
+def _call_shared(item: Any) -> Any:
+    global _ONE_THREAD
+    assert _SHARED is not None, "a worker must be forked from forked_map"
+    if not _ONE_THREAD:
+        # The workers are the parallelism: a BLAS pool of its own in each would oversubscribe the cores
+        # (numpy's products then slow down manyfold while its threads spin).
+        _ONE_THREAD = True
+        with contextlib.suppress(ImportError):
+            from threadpoolctl import threadpool_limits  # comes with scikit-learn
+
+            threadpool_limits(1)
+    function, shared = _SHARED
+    return function(shared, item)
+
+
+def score_counts(gold: GoldSet, grouped: Mapping[str, Sequence[Prediction]], doc_ids: Sequence[str],
+                 jobs: int) -> dict[str, DocumentResult]:
+    """Counts-only results of `doc_ids`, scored by `jobs` forked processes when that pays off."""
+    jobs = min(usable_jobs(jobs), max(1, len(doc_ids) // max(1, MIN_DOCUMENTS // 2)))
+    if len(doc_ids) < MIN_DOCUMENTS:
+        jobs = 1
+    size = max(1, -(-len(doc_ids) // (jobs * CHUNKS_PER_JOB)))
+    chunks = [doc_ids[i:i + size] for i in range(0, len(doc_ids), size)]
+    found: dict[str, DocumentResult] = {}
+    for part in forked_map(_score_chunk, (gold, grouped), chunks, jobs):
+        found.update(part)
     return found
 
 
-def _score_chunk(doc_ids: Sequence[str]) -> dict[str, DocumentResult]:
+def _score_chunk(shared: tuple[GoldSet, Mapping[str, Sequence[Prediction]]], doc_ids: Sequence[str]
+                 ) -> dict[str, DocumentResult]:
     from benchmark.scoring import score_document
 
-    assert _WORK is not None, "a scoring worker must be forked from score_counts"
-    gold, grouped = _WORK
+    gold, grouped = shared
     return {d: score_document(gold.documents[d], grouped.get(d, ()), keep=False) for d in doc_ids}

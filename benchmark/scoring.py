@@ -495,8 +495,9 @@ def score(gold: GoldSet, predictions: Iterable[Prediction], documents: Sequence[
     `known` maps documents to results already computed (by `score_document`) for their predictions;
     those documents are not scored again, and their lines in `predictions` are ignored.
     `keep_outcomes=False` judges every value the same way but keeps only the counts: the report's
-    outcomes cannot be read, and memory stays flat on large corpora. Counts-only scoring can use
-    `jobs` processes (0: every core; see parallel.py); the report is the same for any `jobs`.
+    outcomes cannot be read, and memory stays flat on large corpora. `jobs` processes (0: every
+    core; see parallel.py) score the documents when counting only, and share the bootstrap; the
+    report is the same for any `jobs`.
     """
     with no_cycle_collection():
         return _score(gold, predictions, documents, bootstrap=bootstrap, seed=seed, problems=problems,
@@ -546,7 +547,10 @@ def _score(gold: GoldSet, predictions: Iterable[Prediction], documents: Sequence
 
         # Both regimes resample the same gold records with the same seed: one pass draws for both.
         wanted = [regime for regime in REGIMES if _has_gold(tables[regime])]
-        found = bootstrap_intervals_many([(tables[r].units, tables[r].fixed()) for r in wanted], bootstrap, seed)
+        from benchmark.parallel import usable_jobs
+
+        found = bootstrap_intervals_many([(tables[r].units, tables[r].fixed()) for r in wanted], bootstrap, seed,
+                                         jobs=usable_jobs(jobs))
         intervals = dict(zip(wanted, found))
     regimes = {regime: regime_scores(regime, counted[regime], documents, bootstrap, seed, intervals.get(regime))
                for regime in REGIMES}

@@ -8,6 +8,7 @@ and differences are paired.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,18 +30,19 @@ def f1_from(sums: np.ndarray) -> np.ndarray:
     return np.where(gold > 0, f1, np.nan)
 
 
-def resample_counts(n_units: int, n_resamples: int, seed: int, chunk: int = 100, dtype=np.int32):
+def resample_counts(n_units: int, n_resamples: int, seed: int, chunk: int = 100, dtype=np.int32, start: int = 0):
     """Yield (resamples x units) multiplicity matrices of seeded resampling with replacement.
 
     The draws are those of scikit-learn's `resample(units, replace=True, n_samples=n_units,
     random_state=RandomState(seed))` called once per resample (`RandomState.choice` with
     replacement is `randint`), drawn a block at a time: the same numbers, a hundred times faster.
+    `start` skips the first resamples: the blocks are those of resamples start to n_resamples - 1.
     """
-    draws = _randint_stream(n_units, seed)
+    draws = _randint_stream(n_units, seed, skip=start * n_units)
     pending: list[np.ndarray] = []
     held = 0
-    for start in range(0, n_resamples, chunk):
-        size = min(chunk, n_resamples - start)
+    for first in range(start, n_resamples, chunk):
+        size = min(chunk, n_resamples - first)
         while held < size * n_units:
             pending.append(next(draws))
             held += pending[-1].size
@@ -55,13 +57,14 @@ def resample_counts(n_units: int, n_resamples: int, seed: int, chunk: int = 100,
 _RAW_DRAWS = 1 << 20  # 32-bit words drawn at a time
 
 
-def _randint_stream(n_units: int, seed: int):
-    """The values `RandomState(seed).randint(0, n_units)` returns one after the other, in arrays.
+def _randint_stream(n_units: int, seed: int, skip: int = 0):
+    """The values `RandomState(seed).randint(0, n_units)` returns one after the other, in arrays,
+    from the value numbered `skip` on.
 
     Legacy `randint` with a range below 2**32 takes 32-bit words of the Mersenne Twister, masks
     them to the range's bit width and rejects those past the range, one word per try; doing the
-    same over arrays of words gives the same values twice as fast. Words drawn past the last
-    value used are never read, and the generator is this function's own.
+    same over arrays of words gives the same values twice as fast. Skipped values are only counted.
+    Words drawn past the last value used are never read, and the generator is this function's own.
     """
     if n_units <= 1:  # a range of one value: randint draws nothing and returns 0
         while True:
@@ -70,6 +73,15 @@ def _randint_stream(n_units: int, seed: int):
     mask = np.uint32((1 << (n_units - 1).bit_length()) - 1)
     while True:
         words = rng.randint(0, 2**32, size=_RAW_DRAWS, dtype=np.uint32) & mask
+        if skip:
+            kept = int(np.count_nonzero(words < n_units))
+            if kept <= skip:
+                skip -= kept
+                continue
+            words = np.compress(words < n_units, words)[skip:]
+            skip = 0
+            yield words.astype(np.int64)
+            continue
         yield np.compress(words < n_units, words).astype(np.int64)
 
 
@@ -84,13 +96,18 @@ def bootstrap_intervals(units: np.ndarray, fixed: np.ndarray, n_resamples: int =
 _BLOCK_CELLS = 4_000_000
 
 
-def bootstrap_intervals_many(tables, n_resamples: int = 1000, seed: int = 0,
+# Below this many draws (resamples x units) a second process costs more than it saves.
+PARALLEL_DRAWS = 20_000_000
+
+
+def bootstrap_intervals_many(tables, n_resamples: int = 1000, seed: int = 0, jobs: int = 1,
                              ) -> list[tuple[Interval | None, dict[str, Interval]]]:
     """`bootstrap_intervals` of several (units, fixed) tables over the same gold records, in one pass.
 
     The draws depend only on the seed and the number of units, so every table (both regimes of
     one score) sees the same resamples: drawing them once gives exactly the per-table results.
-    The resampled sums are integer counts, computed as float64 products (exact far below 2**53).
+    The resampled sums are integer counts, computed exactly (see below), so `jobs` processes,
+    each summing a range of resamples, give the same sums as one.
     """
     if not tables:
         return []
@@ -103,12 +120,14 @@ def bootstrap_intervals_many(tables, n_resamples: int = 1000, seed: int = 0,
     # integer and every partial sum exactly, and its products are twice as fast.
     dtype = np.float32 if n_units * int(counts.max(initial=0)) < 2**24 else np.float64
     flat = counts.astype(dtype)
-    sums = np.empty((n_resamples, flat.shape[1]))
-    chunk = max(1, min(100, _BLOCK_CELLS // n_units))
-    position = 0
-    for block in resample_counts(n_units, n_resamples, seed, chunk=chunk, dtype=dtype):
-        sums[position:position + block.shape[0]] = block @ flat
-        position += block.shape[0]
+    jobs = min(jobs, n_resamples) if n_units * n_resamples >= PARALLEL_DRAWS else 1
+    if jobs > 1:
+        from benchmark.parallel import forked_map
+
+        bounds = [n_resamples * k // jobs for k in range(jobs + 1)]
+        sums = np.concatenate(forked_map(_resampled_sums, (flat, seed), list(itertools.pairwise(bounds)), jobs))
+    else:
+        sums = _resampled_sums((flat, seed), (0, n_resamples))
     results = []
     for k, (_, fixed) in enumerate(tables):
         per_cat = sums[:, k * width:(k + 1) * width].reshape(n_resamples, len(CATEGORIES), 4) + fixed
@@ -122,6 +141,20 @@ def bootstrap_intervals_many(tables, n_resamples: int = 1000, seed: int = 0,
                 cat_ci[name] = ci
         results.append((interval, cat_ci))
     return results
+
+
+def _resampled_sums(shared: tuple[np.ndarray, int], resamples: tuple[int, int]) -> np.ndarray:
+    """Column sums of `flat` under resamples first to last - 1 (a later range skips the earlier draws)."""
+    flat, seed = shared
+    first, last = resamples
+    n_units = flat.shape[0]
+    sums = np.empty((last - first, flat.shape[1]))
+    chunk = max(1, min(100, _BLOCK_CELLS // n_units))
+    position = 0
+    for block in resample_counts(n_units, last, seed, chunk=chunk, dtype=flat.dtype, start=first):
+        sums[position:position + block.shape[0]] = block @ flat
+        position += block.shape[0]
+    return sums
 
 
 def _percentile(values: np.ndarray) -> Interval | None:

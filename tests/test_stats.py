@@ -54,6 +54,57 @@ def test_resample_counts_are_scikit_learns_draws():
     assert (np.concatenate(list(resample_counts(9, 40, seed=11))) == expected).all()
 
 
+def _legacy_draws(n_units: int, n_resamples: int, seed: int) -> np.ndarray:
+    """The multiplicities as RandomState.randint draws them, one resample at a time."""
+    rng = np.random.RandomState(seed)
+    return np.stack([np.bincount(rng.randint(0, n_units, size=n_units), minlength=n_units)
+                     for _ in range(n_resamples)]) if n_units else np.zeros((n_resamples, 0), dtype=int)
+
+
+@pytest.mark.parametrize("n_units", [0, 1, 2, 3, 8, 9, 1000, 2**12 + 1])
+def test_resample_counts_are_randints_draws_from_any_start(n_units):
+    full = _legacy_draws(n_units, 23, seed=7)
+    for chunk in (1, 5, 100):
+        for start in (0, 1, 11, 22):
+            blocks = list(resample_counts(n_units, 23, seed=7, chunk=chunk, start=start))
+            assert [b.shape[0] for b in blocks] == [min(chunk, 23 - s) for s in range(start, 23, chunk)]
+            assert (np.concatenate(blocks) == full[start:]).all(), (chunk, start)
+
+
+def test_a_skip_across_many_raw_blocks(monkeypatch):
+    from benchmark import stats
+
+    monkeypatch.setattr(stats, "_RAW_DRAWS", 64)  # the skip spans several blocks of words, and ends inside one
+    full = _legacy_draws(100, 30, seed=3)
+    assert (np.concatenate(list(resample_counts(100, 30, seed=3, chunk=4, start=17))) == full[17:]).all()
+
+
+@pytest.mark.parametrize("large_counts", [False, True])  # float32 sums, then float64 ones
+def test_bootstrap_in_processes_equals_one_process(monkeypatch, large_counts):
+    from benchmark import stats
+
+    rng = np.random.RandomState(0)
+    units = rng.randint(0, 3, size=(500, len(CATEGORIES), 4))
+    if large_counts:
+        units[0, 0, 0] = 2**16  # 500 x 65536 > 2**24: float64
+    tables = [(units, np.zeros((len(CATEGORIES), 4), dtype=np.int64)), (units[::-1].copy(), units[0])]
+    one = stats.bootstrap_intervals_many(tables, 301, seed=5)
+    monkeypatch.setattr(stats, "PARALLEL_DRAWS", 0)
+    pids = []
+    real = stats._resampled_sums
+
+    def spy(shared, resamples):
+        import os
+
+        pids.append(os.getpid())
+        return real(shared, resamples)
+
+    monkeypatch.setattr(stats, "_resampled_sums", spy)
+    assert stats.bootstrap_intervals_many(tables, 301, seed=5, jobs=3) == one
+    assert not pids  # computed in the workers, none here
+    assert one[0][0] is not None and one[0][0].low < one[0][0].high
+
+
 def test_percentile_skips_undefined_resamples():
     assert _percentile(np.array([np.nan, np.nan])) is None
     interval = _percentile(np.array([np.nan, 0.5, 0.5]))
