@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -32,6 +33,7 @@ MIN_DOCUMENTS = 64  # below this a fork costs more than it saves
 CHUNKS_PER_JOB = 8  # small enough chunks that workers finish together
 
 _SHARED: tuple[Callable[[Any, Any], Any], Any] | None = None  # (function, shared data): read by forked workers
+_FORKING = threading.Lock()
 
 
 def usable_jobs(jobs: int) -> int:
@@ -57,14 +59,17 @@ def forked_map(function: Callable[[Any, Any], Any], shared: Any, items: Sequence
     if jobs <= 1 or not can_fork():
         return [function(shared, item) for item in items]
     global _SHARED
-    _SHARED = (function, shared)
-    try:
-        with ProcessPoolExecutor(min(jobs, len(items)), mp_context=multiprocessing.get_context("fork")) as pool:
-            return list(pool.map(_call_shared, items))
-    except BrokenProcessPool:
-        raise ScoringFailed("a scoring process died (killed, or out of memory); try fewer --jobs") from None
-    finally:
-        _SHARED = None
+    with _FORKING:  # one forked_map at a time per process: the workers read _SHARED
+        _SHARED = (function, shared)
+        try:
+            with ProcessPoolExecutor(min(jobs, len(items)), mp_context=multiprocessing.get_context("fork")) as pool:
+                return list(pool.map(_call_shared, items))
+        except BrokenProcessPool as exc:
+            if exc.__cause__ is not None:  # not a death: a result or an error that did not cross the pipe
+                raise
+            raise ScoringFailed("a scoring process died (killed, or out of memory); try fewer --jobs") from None
+        finally:
+            _SHARED = None
 
 
 _ONE_THREAD = False  # set once per worker

@@ -38,51 +38,67 @@ def resample_counts(n_units: int, n_resamples: int, seed: int, chunk: int = 100,
     replacement is `randint`), drawn a block at a time: the same numbers, a hundred times faster.
     `start` skips the first resamples: the blocks are those of resamples start to n_resamples - 1.
     """
-    draws = _randint_stream(n_units, seed, skip=start * n_units)
-    pending: list[np.ndarray] = []
-    held = 0
+    draws = _RandintStream(n_units, seed)
+    draws.skip(start * n_units)
     for first in range(start, n_resamples, chunk):
         size = min(chunk, n_resamples - first)
-        while held < size * n_units:
-            pending.append(next(draws))
-            held += pending[-1].size
-        flat = np.concatenate(pending) if len(pending) > 1 else pending[0] if pending else np.zeros(0, np.int64)
-        drawn, rest = flat[:size * n_units], flat[size * n_units:]
-        pending, held = [rest], rest.size
+        drawn = draws.take(size * n_units)
         offsets = np.repeat(np.arange(size, dtype=np.int64) * n_units, n_units)
         counts = np.bincount(drawn + offsets, minlength=size * n_units)
         yield counts.reshape(size, n_units).astype(dtype)
 
 
-_RAW_DRAWS = 1 << 20  # 32-bit words drawn at a time
+_RAW_DRAWS = 1 << 20  # at most this many 32-bit words drawn at a time
 
 
-def _randint_stream(n_units: int, seed: int, skip: int = 0):
-    """The values `RandomState(seed).randint(0, n_units)` returns one after the other, in arrays,
-    from the value numbered `skip` on.
+class _RandintStream:
+    """The values `RandomState(seed).randint(0, n_units)` returns one after the other.
 
     Legacy `randint` with a range below 2**32 takes 32-bit words of the Mersenne Twister, masks
     them to the range's bit width and rejects those past the range, one word per try; doing the
-    same over arrays of words gives the same values twice as fast. Skipped values are only counted.
-    Words drawn past the last value used are never read, and the generator is this function's own.
+    same over arrays of words (`randint(0, 2**32, dtype=uint32)` returns the words themselves)
+    gives the same values twice as fast. Values skipped are only counted. Words drawn past the
+    last value used are never read, and the generator is this object's own.
     """
-    if n_units <= 1:  # a range of one value: randint draws nothing and returns 0
-        while True:
-            yield np.zeros(_RAW_DRAWS, dtype=np.int64)
-    rng = np.random.RandomState(seed)
-    mask = np.uint32((1 << (n_units - 1).bit_length()) - 1)
-    while True:
-        words = rng.randint(0, 2**32, size=_RAW_DRAWS, dtype=np.uint32) & mask
-        if skip:
-            kept = int(np.count_nonzero(words < n_units))
-            if kept <= skip:
-                skip -= kept
+
+    def __init__(self, n_units: int, seed: int):
+        self.n_units = n_units
+        self.rng = np.random.RandomState(seed)
+        self.mask = np.uint32((1 << max(0, n_units - 1).bit_length()) - 1)
+        self.accept = n_units / (int(self.mask) + 1)  # expected share of words kept
+        self.held = np.zeros(0, dtype=np.int64)
+
+    def _words(self, values: int) -> np.ndarray:
+        """Masked words, about enough for `values` more values."""
+        size = min(_RAW_DRAWS, int(values / self.accept * 1.05) + 64)
+        return self.rng.randint(0, 2**32, size=size, dtype=np.uint32) & self.mask
+
+    def take(self, count: int) -> np.ndarray:
+        if self.n_units <= 1:  # a range of one value: randint draws nothing and returns 0
+            return np.zeros(count, dtype=np.int64)
+        parts, have = [self.held], self.held.size
+        while have < count:
+            words = self._words(count - have)
+            parts.append(np.compress(words < self.n_units, words).astype(np.int64))
+            have += parts[-1].size
+        found = np.concatenate(parts) if len(parts) > 1 else parts[0]
+        self.held = found[count:]
+        return found[:count]
+
+    def skip(self, count: int) -> None:
+        if self.n_units <= 1:
+            return
+        from_held = min(count, self.held.size)
+        self.held = self.held[from_held:]
+        count -= from_held
+        while count:
+            words = self._words(count)
+            kept = int(np.count_nonzero(words < self.n_units))
+            if kept <= count:
+                count -= kept
                 continue
-            words = np.compress(words < n_units, words)[skip:]
-            skip = 0
-            yield words.astype(np.int64)
-            continue
-        yield np.compress(words < n_units, words).astype(np.int64)
+            self.held = np.compress(words < self.n_units, words)[count:].astype(np.int64)
+            count = 0
 
 
 def bootstrap_intervals(units: np.ndarray, fixed: np.ndarray, n_resamples: int = 1000, seed: int = 0,

@@ -490,3 +490,39 @@ def test_score_command_jobs(tmp_path, small_chunks, capsys):
     assert outputs[0] == outputs[1] == outputs[2]
     assert main(["score", "--pred", str(pred), "--jobs", "-1"]) == 2
     assert "BAD_ARGUMENT: --jobs -1: expected 0 (every core) to 1024 processes" in capsys.readouterr().err
+
+
+class _TwoArgumentError(Exception):
+    """An error that cannot be unpickled (its __init__ takes two arguments, its args hold one)."""
+
+    def __init__(self, message, detail):
+        super().__init__(message)
+        self.detail = detail
+
+
+def _fails_in_workers(shared, item):
+    if item == 2:
+        raise _TwoArgumentError("broken", 1)
+    return item
+
+
+def _dies_in_workers(shared, item):
+    import os
+
+    if item == 2:
+        os._exit(9)
+    return item
+
+
+def test_a_worker_error_that_does_not_cross_the_pipe_is_no_death():
+    from concurrent.futures.process import BrokenProcessPool
+
+    from benchmark.errors import ScoringFailed
+    from benchmark.parallel import forked_map
+
+    assert forked_map(_fails_in_workers, None, [0, 1], 2) == [0, 1]
+    with pytest.raises(BrokenProcessPool) as broken:  # a bug, reported as one: never "a process died"
+        forked_map(_fails_in_workers, None, [0, 1, 2, 3], 2)
+    assert not isinstance(broken.value, ScoringFailed) and broken.value.__cause__ is not None
+    with pytest.raises(ScoringFailed):
+        forked_map(_dies_in_workers, None, [0, 1, 2, 3], 2)
