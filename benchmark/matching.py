@@ -156,7 +156,7 @@ def match_slot(cells: list[Cell], n_pred: int, n_gold: int) -> SlotMatch:
         # No two positive cells compete: every optimal assignment takes exactly these (in row order,
         # as linear_sum_assignment returns them), and its zero cells are dropped anyway.
         return SlotMatch.of(tuple(cells))
-    from scipy.optimize import linear_sum_assignment  # type: ignore
+    from scipy.optimize import linear_sum_assignment
 
     matrix = np.zeros((n_pred, n_gold))
     found = {}
@@ -189,7 +189,7 @@ def align(preds: Sequence[PredRecord], golds: Sequence[GoldView],
     for (p, g), credit in credits.items():
         agreement[p, g] = credit
     overlap = np.array([[_jaccard(p.descriptive, g.descriptive) for g in golds] for p in preds])
-    from scipy.optimize import linear_sum_assignment  # type: ignore
+    from scipy.optimize import linear_sum_assignment
 
     weight = TIE_BREAK / max(1, min(len(preds), len(golds)))
     rows, cols = linear_sum_assignment(agreement + weight * overlap, maximize=True)

@@ -125,11 +125,11 @@ def explain(regime: str, entry: tuple) -> FactOutcome:
         )
     gold = view.record if view is not None else None
     if how == FP_NO_SLOT:
-        explanation = f"{pv.raw!r}: gold record {gold.id} has no {spec.name}"  # type: ignore[union-attr]
+        explanation = f"{pv.raw!r}: gold record {gold.id} has no {spec.name}"
     elif how == FP_NOT_GOLD:
         explanation = f"{pv.raw!r} (normalized {pv.normal.display!r}) is not gold {gv.canonical!r}: {reason}"
     elif how == FP_NOT_A:
-        explanation = f"{pv.raw!r} is not a {spec.name} of gold record {gold.id}"  # type: ignore[union-attr]
+        explanation = f"{pv.raw!r} is not a {spec.name} of gold record {gold.id}"
     else:
         explanation = f"{pv.raw!r}: the {rtype} record (line {pred.prediction.line}) matches no gold {rtype}"
     if pv.normal is None:

@@ -93,9 +93,9 @@ def _call_shared(item: Any) -> Any:
 def score_counts(gold: GoldSet, grouped: Mapping[str, Sequence[Prediction]], doc_ids: Sequence[str],
                  jobs: int) -> dict[str, DocumentResult]:
     """Counts-only results of `doc_ids`, scored by `jobs` forked processes when that pays off."""
-    jobs = min(usable_jobs(jobs), max(1, len(doc_ids) // max(1, MIN_DOCUMENTS // 2)))
-    if len(doc_ids) < MIN_DOCUMENTS:
-        jobs = 1
+    jobs = usable_jobs(jobs)
+    # At least MIN_DOCUMENTS / 2 documents per process: fewer cost more to fork than they save.
+    jobs = min(jobs, len(doc_ids) // max(1, MIN_DOCUMENTS // 2)) if len(doc_ids) >= MIN_DOCUMENTS else 1
     size = max(1, -(-len(doc_ids) // (jobs * CHUNKS_PER_JOB)))
     chunks = [doc_ids[i:i + size] for i in range(0, len(doc_ids), size)]
     found: dict[str, DocumentResult] = {}

@@ -217,7 +217,6 @@ class DocumentResult:
         scorer.score(records, self)
         if not keep:  # counts only: what explains the outcomes is let go (a large corpus holds no more)
             self.scorer, self.predictions = None, ()
-            self.entries = tuple([] for _ in REGIMES)
 
     def jsonl(self, regime_index: int) -> str:
         """This document's lines of facts.jsonl in one regime."""
@@ -329,7 +328,7 @@ class DocumentScorer:
                         first = next((j for j in range(len(gvals)) if j not in used_g), None) if pv.normal else None
                         if first is not None:
                             pair = gvals[first]
-                            _, reason = compare(pv.normal, pair[1], regime)  # type: ignore[arg-type]
+                            _, reason = compare(pv.normal, pair[1], regime)
                             how, target = FP_NOT_GOLD, pair[0]
                         else:
                             how, reason = FP_NOT_A, "spurious"
@@ -448,7 +447,7 @@ def regime_scores(regime: str, counted: _Counted, documents: Sequence[str], boot
     categories = {c: counts_of(per_cat[CAT_INDEX[c]]) for c in CATEGORIES}
     overall = counts_of(per_cat.sum(axis=0))
     with_gold = [c.f1 for c in categories.values() if c.gold]
-    macro = sum(c for c in with_gold if c is not None) / len(with_gold) if with_gold else None
+    macro = sum(with_gold) / len(with_gold) if with_gold else None
     f1_ci, cat_ci = (None, {})
     if bootstrap and overall.gold:
         f1_ci, cat_ci = intervals if intervals is not None else bootstrap_intervals(

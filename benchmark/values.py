@@ -16,6 +16,7 @@ predicted value earns against a gold value in a regime, and why.
 
 from __future__ import annotations
 
+import copy
 import functools
 import re
 from collections.abc import Iterable, Mapping
@@ -216,31 +217,13 @@ def parse_duration(raw: str) -> str:
 class Normalizer:
     """Normalizes values against one document's entity table (aliases, offices, countries)."""
 
-    _country_keys: dict[str, tuple[str, str, str]]
-    _alias: dict[str, dict[str, tuple[str, str]]]
-    _offices: dict[tuple[str, str | None], str]
-    _persons: list[tuple[tuple[str, ...], str]]
-    _country_names: dict[str, str]
-    _country_tokens: frozenset[str]
-    _entity_normals: dict[tuple[str, str], tuple[Normal, ...]]
-
-    def __init__(self, entities: Mapping[str, Entity], _tables: Normalizer | None = None):
+    def __init__(self, entities: Mapping[str, Entity]):
         self.entities = entities
-        self._cache: dict[tuple[str, str], Normal] = {}
-        if _tables is not None:
-            self._country_keys = {}
-            self._alias = _tables._alias
-            self._offices = _tables._offices
-            self._persons = _tables._persons
-            self._country_names = _tables._country_names
-            self._country_tokens = _tables._country_tokens
-            self._entity_normals = _tables._entity_normals
-            return
-        self._country_keys = {}  # memo of _country_key
-        self._alias = {t: {} for t in (PERSON, PLACE, COUNTRY)}
-        self._offices = {}
-        self._persons = []
-        self._country_names = {}  # world canonical name -> entity id
+        self._country_keys: dict[str, tuple[str, str, str]] = {}  # memo of _country_key
+        self._alias: dict[str, dict[str, tuple[str, str]]] = {t: {} for t in (PERSON, PLACE, COUNTRY)}
+        self._offices: dict[tuple[str, str | None], str] = {}
+        self._persons: list[tuple[tuple[str, ...], str]] = []
+        self._country_names: dict[str, str] = {}  # world canonical name -> entity id
         for entity in entities.values():
             if entity.type == OFFICE:
                 self._offices[(office_role(entity.role or entity.canonical), self._gold_country(entity))] = entity.id
@@ -258,11 +241,15 @@ class Normalizer:
                     self._country_names.setdefault(world, entity.id)
         # Words of the document's country names (folded, any plural s dropped): see _may_start_country.
         self._country_tokens = frozenset(t.rstrip("s") for key in self._alias[COUNTRY] for t in key.split())
-        self._entity_normals = {}
+        self._cache: dict[tuple[str, str], Normal] = {}
+        self._entity_normals: dict[tuple[str, str], tuple[Normal, ...]] = {}
 
     def fresh(self) -> Normalizer:
         """The same entity tables with empty memos: a memo of predicted strings belongs to one scorer."""
-        return Normalizer(self.entities, self)
+        new = copy.copy(self)
+        new._cache = {}
+        new._country_keys = {}
+        return new
 
     def _gold_country(self, entity: Entity) -> str | None:
         if not entity.country:
