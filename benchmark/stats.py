@@ -30,7 +30,7 @@ def f1_from(sums: np.ndarray) -> np.ndarray:
     return np.where(gold > 0, f1, np.nan)
 
 
-def resample_counts(n_units: int, n_resamples: int, seed: int, chunk: int = 100, dtype=np.int32, start: int = 0):
+def resample_counts(n_units: int, n_resamples: int, seed: int, chunk: int = 100, start: int = 0):
     """Yield (resamples x units) multiplicity matrices of seeded resampling with replacement.
 
     The draws are those of scikit-learn's `resample(units, replace=True, n_samples=n_units,
@@ -45,7 +45,7 @@ def resample_counts(n_units: int, n_resamples: int, seed: int, chunk: int = 100,
         drawn = draws.take(size * n_units)
         offsets = np.repeat(np.arange(size, dtype=np.int64) * n_units, n_units)
         counts = np.bincount(drawn + offsets, minlength=size * n_units)
-        yield counts.reshape(size, n_units).astype(dtype)
+        yield counts.reshape(size, n_units).astype(np.int32)
 
 
 _RAW_DRAWS = 1 << 20  # at most this many 32-bit words drawn at a time
@@ -66,7 +66,7 @@ class _RandintStream:
         self.rng = np.random.RandomState(seed)
         self.mask = np.uint32((1 << max(0, n_units - 1).bit_length()) - 1)
         self.accept = n_units / (int(self.mask) + 1)  # expected share of words kept
-        self.held = np.zeros(0, dtype=np.int64)
+        self.held = np.zeros(0, dtype=np.uint32)
 
     def _words(self, values: int) -> np.ndarray:
         """Masked words, about enough for `values` more values."""
@@ -79,7 +79,7 @@ class _RandintStream:
         parts, have = [self.held], self.held.size
         while have < count:
             words = self._words(count - have)
-            parts.append(np.compress(words < self.n_units, words).astype(np.int64))
+            parts.append(words[words < self.n_units])  # uint32: indexing with it costs less than converting
             have += parts[-1].size
         found = np.concatenate(parts) if len(parts) > 1 else parts[0]
         self.held = found[count:]
@@ -97,7 +97,7 @@ class _RandintStream:
             if kept <= count:
                 count -= kept
                 continue
-            self.held = np.compress(words < self.n_units, words)[count:].astype(np.int64)
+            self.held = words[words < self.n_units][count:]
             count = 0
 
 
@@ -107,13 +107,11 @@ def bootstrap_intervals(units: np.ndarray, fixed: np.ndarray, n_resamples: int =
     return bootstrap_intervals_many([(units, fixed)], n_resamples, seed)[0]
 
 
-# Resample draws held in memory at once (resamples x units): blocks of ~4M multiplicities stay fast
-# on large corpora (bigger blocks are memory-bound).
-_BLOCK_CELLS = 4_000_000
-
-
 # Below this many draws (resamples x units) a second process costs more than it saves.
 PARALLEL_DRAWS = 20_000_000
+
+# Draws held in memory at once: a few million values stay in cache-sized arrays.
+_BLOCK_DRAWS = 1 << 22
 
 
 def bootstrap_intervals_many(tables, n_resamples: int = 1000, seed: int = 0, jobs: int = 1,
@@ -122,8 +120,8 @@ def bootstrap_intervals_many(tables, n_resamples: int = 1000, seed: int = 0, job
 
     The draws depend only on the seed and the number of units, so every table (both regimes of
     one score) sees the same resamples: drawing them once gives exactly the per-table results.
-    The resampled sums are integer counts, computed exactly (see below), so `jobs` processes,
-    each summing a range of resamples, give the same sums as one.
+    The resampled sums are integer counts, computed exactly (see `resampled_sums`), so `jobs`
+    processes, each summing a range of resamples, give the same sums as one.
     """
     if not tables:
         return []
@@ -132,18 +130,14 @@ def bootstrap_intervals_many(tables, n_resamples: int = 1000, seed: int = 0, job
         return [(None, {}) for _ in tables]
     width = len(CATEGORIES) * 4
     counts = np.concatenate([units.reshape(n_units, -1) for units, _ in tables], axis=1)
-    # A resampled sum is at most n_units times the largest count: below 2**24 float32 holds every such
-    # integer and every partial sum exactly, and its products are twice as fast.
-    dtype = np.float32 if n_units * int(counts.max(initial=0)) < 2**24 else np.float64
-    flat = counts.astype(dtype)
     jobs = min(jobs, n_resamples) if n_units * n_resamples >= PARALLEL_DRAWS else 1
     if jobs > 1:
         from benchmark.parallel import forked_map
 
         bounds = [n_resamples * k // jobs for k in range(jobs + 1)]
-        sums = np.concatenate(forked_map(_resampled_sums, (flat, seed), list(itertools.pairwise(bounds)), jobs))
+        sums = np.concatenate(forked_map(_resampled_sums, (counts, seed), list(itertools.pairwise(bounds)), jobs))
     else:
-        sums = _resampled_sums((flat, seed), (0, n_resamples))
+        sums = _resampled_sums((counts, seed), (0, n_resamples))
     results = []
     for k, (_, fixed) in enumerate(tables):
         per_cat = sums[:, k * width:(k + 1) * width].reshape(n_resamples, len(CATEGORIES), 4) + fixed
@@ -160,17 +154,41 @@ def bootstrap_intervals_many(tables, n_resamples: int = 1000, seed: int = 0, job
 
 
 def _resampled_sums(shared: tuple[np.ndarray, int], resamples: tuple[int, int]) -> np.ndarray:
-    """Column sums of `flat` under resamples first to last - 1 (a later range skips the earlier draws)."""
-    flat, seed = shared
     first, last = resamples
-    n_units = flat.shape[0]
-    sums = np.empty((last - first, flat.shape[1]))
-    chunk = max(1, min(100, _BLOCK_CELLS // n_units))
-    position = 0
-    for block in resample_counts(n_units, last, seed, chunk=chunk, dtype=flat.dtype, start=first):
-        sums[position:position + block.shape[0]] = block @ flat
-        position += block.shape[0]
-    return sums
+    return resampled_sums(*shared, first, last)
+
+
+def resampled_sums(counts: np.ndarray, seed: int, first: int, last: int) -> np.ndarray:
+    """Column sums of the integer `counts` (units x columns) under resamples first to last - 1.
+
+    A resample's sum is the multiplicity of each unit times its row. Units with equal rows are
+    one group (a corpus of 100k gold records has a few hundred distinct rows), so the sums are
+    group multiplicities (one bincount of the draws per resample) times the distinct rows: exact
+    integers, the same as summing unit by unit. A later range skips the earlier draws.
+    """
+    n_units = counts.shape[0]
+    rows, group = _distinct_rows(counts)
+    multiplicity = np.empty((last - first, rows.shape[0]), dtype=np.float64)
+    draws = _RandintStream(n_units, seed)
+    draws.skip(first * n_units)
+    chunk = max(1, _BLOCK_DRAWS // n_units)
+    for block in range(first, last, chunk):
+        size = min(chunk, last - block)
+        groups = group[draws.take(size * n_units)]
+        for r in range(size):
+            multiplicity[block - first + r] = np.bincount(groups[r * n_units:(r + 1) * n_units],
+                                                          minlength=rows.shape[0])
+    # Integer products and sums far below 2**53: float64 holds them exactly.
+    return multiplicity @ rows.astype(np.float64)
+
+
+def _distinct_rows(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(distinct rows, each unit's row number among them)."""
+    # Rows compared as raw bytes, in the narrowest integer type that holds every count: fewer bytes to sort.
+    narrow = np.ascontiguousarray(counts.astype(np.min_scalar_type(int(counts.max(initial=0)))))
+    keys = narrow.view(np.dtype((np.void, narrow.dtype.itemsize * narrow.shape[1]))).ravel()
+    _, first, group = np.unique(keys, return_index=True, return_inverse=True)
+    return counts[first], group.astype(np.intp)
 
 
 def _percentile(values: np.ndarray) -> Interval | None:

@@ -79,14 +79,28 @@ def test_a_skip_across_many_raw_blocks(monkeypatch):
     assert (np.concatenate(list(resample_counts(100, 30, seed=3, chunk=4, start=17))) == full[17:]).all()
 
 
-@pytest.mark.parametrize("large_counts", [False, True])  # float32 sums, then float64 ones
+@pytest.mark.parametrize("n_units", [1, 7, 1000])
+def test_resampled_sums_by_distinct_rows_equal_unit_by_unit(n_units):
+    from benchmark.stats import resampled_sums
+
+    rng = np.random.RandomState(n_units)
+    counts = rng.randint(0, 3, size=(n_units, 6)) * rng.randint(0, 2, size=(n_units, 1))  # many equal rows
+    counts[0, 0] = 300  # one count past a byte
+    unit_by_unit = np.concatenate(list(resample_counts(n_units, 40, seed=2))) @ counts
+    for first, last in ((0, 40), (0, 1), (13, 40), (39, 40)):
+        sums = resampled_sums(counts, 2, first, last)
+        assert sums.dtype == np.float64
+        assert (sums == unit_by_unit[first:last]).all(), (first, last)
+
+
+@pytest.mark.parametrize("large_counts", [False, True])  # counts in a byte, then past two
 def test_bootstrap_in_processes_equals_one_process(monkeypatch, large_counts):
     from benchmark import stats
 
     rng = np.random.RandomState(0)
     units = rng.randint(0, 3, size=(500, len(CATEGORIES), 4))
     if large_counts:
-        units[0, 0, 0] = 2**16  # 500 x 65536 > 2**24: float64
+        units[0, 0, 0] = 2**16  # rows compared as 32-bit counts
     tables = [(units, np.zeros((len(CATEGORIES), 4), dtype=np.int64)), (units[::-1].copy(), units[0])]
     one = stats.bootstrap_intervals_many(tables, 301, seed=5)
     monkeypatch.setattr(stats, "PARALLEL_DRAWS", 0)
