@@ -34,8 +34,7 @@ class PredRecord(NamedTuple):
     prediction: Prediction
     values: Mapping[str, tuple[PredValue, ...]]
     descriptive: frozenset[str]
-    order_key: str
-    dedup_key: tuple
+    dedup_key: tuple  # type and normal forms: equal for exact duplicates
 
 
 class GoldView(NamedTuple):

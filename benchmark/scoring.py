@@ -119,58 +119,84 @@ def prepare_predictions(predictions: Iterable[Prediction], normalizer: Normalize
                         unknown: dict[str, int]) -> tuple[list[PredRecord], int]:
     """Normalize one document's predictions; returns the records (duplicates collapsed) and the count.
 
-    Records come out in canonical order (their JSON), whatever the order of lines.
+    Records come out by type, then in canonical order (their JSON), whatever the order of lines.
+    Of exact duplicates (same type, same normal forms) the one first in canonical order of the
+    whole line (with evidence and confidence) survives: which one, and so its raw strings and its
+    line, does not depend on the order of lines either.
     """
-    predictions = list(predictions)
-    found: dict[str, int] = {}
-    records, duplicates = _prepare(predictions, normalizer, found)
-    if duplicates:
-        # Which of two duplicates survives (its raw strings, its line) must not depend on the order of
-        # lines either: again in canonical order (normal forms are memoized: the second pass is cheap).
-        found.clear()
-        records, duplicates = _prepare(sorted(predictions, key=lambda p: json.dumps(
-            [p.type, p.slots, [[s.start, s.end] for s in p.evidence], p.confidence],
-            sort_keys=True, ensure_ascii=False, default=str)), normalizer, found)
-    for key, count in found.items():
-        unknown[key] = unknown.get(key, 0) + count
-    return records, duplicates
-
-
-def _prepare(predictions: Iterable[Prediction], normalizer: Normalizer, unknown: dict[str, int]
-             ) -> tuple[list[PredRecord], int]:
-    records: list[PredRecord] = []
-    seen: set[tuple] = set()
-    duplicates = 0
+    groups: dict[tuple, list[PredRecord]] = {}
     for prediction in predictions:
-        spec = RECORD_TYPES.get(prediction.type)
-        if spec is None:
-            unknown[f"type:{prediction.type}"] = unknown.get(f"type:{prediction.type}", 0) + 1
-            continue
-        values: dict[str, tuple[PredValue, ...]] = {}
-        descriptive: list[str] = []
-        for slot, raw in prediction.slots.items():
-            slot_spec = spec.get(slot)
-            if slot_spec is None:
-                key = f"slot:{prediction.type}.{slot}"
-                unknown[key] = unknown.get(key, 0) + 1
-            elif not slot_spec.scored:
-                if isinstance(raw, str):
-                    descriptive.extend(text_tokens(raw))
-            else:
-                found = _pred_values(raw, slot_spec, normalizer)
-                if found:
-                    values[slot] = found
-        dedup_key = (prediction.type, tuple(sorted(
-            (slot, tuple(sorted(v.normal.key if v.normal else "error:" + v.raw for v in vals)))
-            for slot, vals in values.items())), tuple(sorted(set(descriptive))))
-        if dedup_key in seen:
-            duplicates += 1
-            continue
-        seen.add(dedup_key)
-        order_key = json.dumps([prediction.type, prediction.slots], sort_keys=True, ensure_ascii=False, default=str)
-        records.append(PredRecord(prediction, values, frozenset(descriptive), order_key, dedup_key))
-    records.sort(key=lambda r: r.order_key)
-    return records, duplicates
+        record = _record(prediction, normalizer, unknown)
+        if record is not None:
+            groups.setdefault(record.dedup_key, []).append(record)
+    duplicates = 0
+    survivors: list[PredRecord] = []
+    for group in groups.values():
+        if len(group) > 1:
+            duplicates += len(group) - 1
+            group = [min(group, key=_line_order)]  # min keeps the first of equal keys, as a stable sort would
+        survivors.extend(group)
+    # Equal canonical JSON means equal normal forms: survivors never tie. Only records of one type are
+    # ever compared, so a type with one record needs no key.
+    per_type: dict[str, int] = {}
+    for record in survivors:
+        per_type[record.prediction.type] = per_type.get(record.prediction.type, 0) + 1
+    survivors.sort(key=lambda r: (r.prediction.type, _order_key(r.prediction) if per_type[r.prediction.type] > 1
+                                  else ""))
+    return survivors, duplicates
+
+
+def _record(prediction: Prediction, normalizer: Normalizer, unknown: dict[str, int]) -> PredRecord | None:
+    """One prediction's normalized record, or None for an unknown type (counted in `unknown`)."""
+    spec = RECORD_TYPES.get(prediction.type)
+    if spec is None:
+        unknown[f"type:{prediction.type}"] = unknown.get(f"type:{prediction.type}", 0) + 1
+        return None
+    values: dict[str, tuple[PredValue, ...]] = {}
+    descriptive: list[str] = []
+    for slot, raw in prediction.slots.items():
+        slot_spec = spec.get(slot)
+        if slot_spec is None:
+            key = f"slot:{prediction.type}.{slot}"
+            unknown[key] = unknown.get(key, 0) + 1
+        elif not slot_spec.scored:
+            if isinstance(raw, str):
+                descriptive.extend(text_tokens(raw))
+        else:
+            found = _pred_values(raw, slot_spec, normalizer)
+            if found:
+                values[slot] = found
+    dedup_key = (prediction.type, tuple(sorted(
+        (slot, tuple(sorted(v.normal.key if v.normal else "error:" + v.raw for v in vals)))
+        for slot, vals in values.items())), tuple(sorted(set(descriptive))))
+    return PredRecord(prediction, values, frozenset(descriptive), dedup_key)
+
+
+_encode_string = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) writes a string with
+
+
+def _order_key(prediction: Prediction) -> str:
+    """json.dumps([type, slots], sort_keys=True, ensure_ascii=False, default=str), written directly
+    for the common slots (strings and lists of strings)."""
+    parts = []
+    for slot, raw in sorted(prediction.slots.items()):
+        if type(slot) is not str:
+            break
+        if type(raw) is str:
+            parts.append(f"{_encode_string(slot)}: {_encode_string(raw)}")
+        elif type(raw) is list and all(type(item) is str for item in raw):
+            parts.append(f"{_encode_string(slot)}: [{', '.join(map(_encode_string, raw))}]")
+        else:
+            break
+    else:
+        return f"[{_encode_string(prediction.type)}, {{{', '.join(parts)}}}]"
+    return json.dumps([prediction.type, prediction.slots], sort_keys=True, ensure_ascii=False, default=str)
+
+
+def _line_order(record: PredRecord) -> str:
+    prediction = record.prediction
+    return json.dumps([prediction.type, prediction.slots, [[s.start, s.end] for s in prediction.evidence],
+                       prediction.confidence], sort_keys=True, ensure_ascii=False, default=str)
 
 
 def prepare_gold(doc: GoldDocument, normalizer: Normalizer) -> list[GoldView]:

@@ -319,6 +319,32 @@ def test_line_order_never_changes_the_score(mini_gold, score_records):
         assert json.dumps(score_records(mini_gold, shuffled).report.as_dict(), sort_keys=True) == expected
 
 
+def test_which_duplicate_survives_never_depends_on_line_order(mini_gold, score_records):
+    """Exact duplicates keep one line: the first in canonical JSON order of the whole line, for any order."""
+    location = {"type": "meeting", "slots": {"location": "Sochi"}}
+    records = [location, {"type": "meeting", "slots": {"location": "Sochi!!"}},  # "!" sorts before the quote
+               {**location, "evidence": [{"start": 0, "end": 4}]}, {**location, "confidence": 0.5}]
+    rng = random.Random(3)
+    for _ in range(6):
+        rng.shuffle(records)
+        scored = score_records(mini_gold, records)
+        assert scored.report.duplicates == 3
+        assert [o.predicted for o in _outcomes(scored, "strict", outcome="tp")] == ["Sochi!!"]
+
+
+@pytest.mark.parametrize("slots", [
+    {}, {"b": "x", "a": ["y", "z"]}, {"a": []}, {"q": 'say "hi"\\n\n\x00\u2028é’😀'}, {"a": ["x", 1]},
+    {"a": None}, {"a": 2.5}, {"a": {"k": "v"}}, {"a": ("t", "u")}, {1: "x"}, {"a": True},
+])
+def test_canonical_order_key_is_the_json_of_the_record(slots):
+    from benchmark.scoring import _order_key
+    from benchmark.types import Prediction
+
+    prediction = Prediction("d", "meeting\t", slots)
+    assert _order_key(prediction) == json.dumps([prediction.type, slots], sort_keys=True, ensure_ascii=False,
+                                                default=str)
+
+
 # --------------------------------------------------------------------------- values inside records
 
 
