@@ -76,8 +76,11 @@ class GoldIndex:
                 for slot, values in view.values.items():
                     for j, (_, normals) in enumerate(values):
                         entry = (g, j, normals)
-                        for key in dict.fromkeys(n.key for n in normals):
-                            self.keys[(rtype, slot, key)].append(entry)
+                        if len(normals) == 1:
+                            self.keys[(rtype, slot, normals[0].key)].append(entry)
+                        else:
+                            for key in dict.fromkeys(n.key for n in normals):
+                                self.keys[(rtype, slot, key)].append(entry)
                         head = normals[0]
                         if head.date is not None:
                             for t in head.date.truncations():

@@ -202,11 +202,15 @@ def _line_order(record: PredRecord) -> str:
 def prepare_gold(doc: GoldDocument, normalizer: Normalizer) -> list[GoldView]:
     views = []
     for record in doc.records:
-        by_slot: dict[str, list[tuple[GoldValue, tuple[Normal, ...]]]] = defaultdict(list)
+        by_slot: dict[str, list[tuple[GoldValue, tuple[Normal, ...]]]] = {}
         for value in record.values:
             normals = value.normals or normalizer.gold_normals(value.value_type, value.canonical, value.entity_id,
                                                                 value.aliases)
-            by_slot[value.slot].append((value, normals))
+            found = by_slot.get(value.slot)
+            if found is None:
+                by_slot[value.slot] = [(value, normals)]
+            else:
+                found.append((value, normals))
         tokens = frozenset(t for text in record.descriptive.values() for t in text_tokens(text))
         views.append(GoldView(record, {k: tuple(v) for k, v in by_slot.items()}, tokens))
     return views
@@ -236,7 +240,7 @@ class DocumentResult:
         self.predicted_values = sum(len(values) for record in records for values in record.values.values())
         self.parse_errors = sum(1 for record in records for values in record.values.values()
                                 for v in values if v.normal is None)
-        # Counts only: outcomes are appended to deques that hold none, so none piles up in memory.
+        # Counts only: no outcome is built (the scorer checks for these deques, which would hold none anyway).
         self.entries: tuple[list[tuple] | deque[tuple], ...] = tuple([] if keep else deque(maxlen=0) for _ in REGIMES)
         self.codes: tuple[list[int], ...] = tuple([] for _ in REGIMES)
         self.unsupported = 0
@@ -262,20 +266,28 @@ class DocumentScorer:
         self.normalizer = doc.normalizer.fresh() if doc.normalizer is not None else Normalizer(doc.entities)
         self.gold = prepare_gold(doc, self.normalizer)
         self.gold_by_type: dict[str, list[GoldView]] = defaultdict(list)
-        for view in self.gold:
-            self.gold_by_type[view.record.type].append(view)
         # The unit (gold record) position of each view within the document: records are units in file order.
-        self.position = {id(view): i for i, view in enumerate(self.gold)}
+        self.position: dict[int, int] = {}
+        for i, view in enumerate(self.gold):
+            self.gold_by_type[view.record.type].append(view)
+            self.position[id(view)] = i
         self.index = GoldIndex(self.gold_by_type)
-        self._folded_text: str | None = None  # both built on first use: counts-only scoring may need neither
+        self._folded_text: str | None = None  # built on first use: counts-only scoring may need none of these
         self._spans: dict[str, tuple[tuple[int, int], ...]] | None = None
         self._unsupported: dict[tuple[str, str | None], bool] = {}
-        self.by_key: dict[str, list[GoldValue]] = defaultdict(list)
-        for view in self.gold:
-            for vals in view.values.values():
-                for gv, normals in vals:
-                    for n in normals:
-                        self.by_key[n.key].append(gv)
+        self._by_key: dict[str, list[GoldValue]] | None = None
+
+    @property
+    def by_key(self) -> dict[str, list[GoldValue]]:
+        """The gold values of each normal form's key."""
+        if self._by_key is None:
+            self._by_key = defaultdict(list)
+            for view in self.gold:
+                for values in view.values.values():
+                    for gv, normals in values:
+                        for n in normals:
+                            self._by_key[n.key].append(gv)
+        return self._by_key
 
     def spans(self, gv: GoldValue) -> tuple[tuple[int, int], ...]:
         if self._spans is None:
@@ -322,6 +334,7 @@ class DocumentScorer:
         """Judge one record type in regime ri; `count_unsupported`: count its unsupported fps (lenient)."""
         regime = REGIMES[ri]
         add, code = result.entries[ri].append, result.codes[ri].append
+        keep = type(result.entries[ri]) is list  # counts only: no outcome tuples to build
         specs = SCORED[rtype]
         numbers = [SLOT_NUMBER[(rtype, spec.name)] * 4 for spec in specs]
         aligned_p = {a[0] for a in aligned}
@@ -340,31 +353,34 @@ class DocumentScorer:
                 used_g = {m[1] for m in match.pairs}
                 for i, j, credit, reason in match.pairs:
                     kind = TP if credit == 1.0 else PARTIAL
-                    add(("tp" if kind == TP else "partial", spec, rtype, self, pred, pvals[i], gvals[j][0], view,
-                         reason, MATCHED))
+                    if keep:
+                        add(("tp" if kind == TP else "partial", spec, rtype, self, pred, pvals[i], gvals[j][0], view,
+                             reason, MATCHED))
                     code(base + number + kind)
                 for i, pv in enumerate(pvals):
                     if i in used_p:
                         continue
-                    target: GoldValue | None = None
-                    if not gvals:
-                        how, reason = FP_NO_SLOT, "spurious"
-                    else:
-                        # The first gold value of the slot left unmatched explains the miss (no_year, wrong_date, ...).
-                        first = next((j for j in range(len(gvals)) if j not in used_g), None) if pv.normal else None
-                        if first is not None:
-                            pair = gvals[first]
-                            _, reason = compare(pv.normal, pair[1], regime)
-                            how, target = FP_NOT_GOLD, pair[0]
+                    if keep:  # what explains the fp
+                        target: GoldValue | None = None
+                        if not gvals:
+                            how, reason = FP_NO_SLOT, "spurious"
                         else:
-                            how, reason = FP_NOT_A, "spurious"
-                    add(("fp", spec, rtype, self, pred, pv, target, view, reason, how))
+                            # The first gold value of the slot left unmatched explains the miss (no_year, ...).
+                            first = next((j for j in range(len(gvals)) if j not in used_g), None) if pv.normal else None
+                            if first is not None:
+                                pair = gvals[first]
+                                _, reason = compare(pv.normal, pair[1], regime)
+                                how, target = FP_NOT_GOLD, pair[0]
+                            else:
+                                how, reason = FP_NOT_A, "spurious"
+                        add(("fp", spec, rtype, self, pred, pv, target, view, reason, how))
                     code(base + number + FP)
                     if count_unsupported and self.unsupported(pv):
                         result.unsupported += 1
                 for j, (gv, _) in enumerate(gvals):
                     if j not in used_g:
-                        add(("fn", spec, rtype, self, pred, None, gv, view, "missed", FN_MISSED))
+                        if keep:
+                            add(("fn", spec, rtype, self, pred, None, gv, view, "missed", FN_MISSED))
                         code(base + number + FN)
         free = len(self.gold) * N_SLOTS * 4
         for pi, pred in enumerate(preds):
@@ -372,7 +388,8 @@ class DocumentScorer:
                 continue
             for spec, number in zip(specs, numbers):
                 for pv in pred.values.get(spec.name, ()):
-                    add(("fp", spec, rtype, self, pred, pv, None, None, "spurious", FP_UNALIGNED))
+                    if keep:
+                        add(("fp", spec, rtype, self, pred, pv, None, None, "spurious", FP_UNALIGNED))
                     code(free + number + FP)
                     if count_unsupported and self.unsupported(pv):
                         result.unsupported += 1
@@ -384,7 +401,8 @@ class DocumentScorer:
                 spec = RECORD_TYPES[rtype][slot]
                 number = SLOT_NUMBER[(rtype, slot)] * 4
                 for gv, _ in vals:
-                    add(("fn", spec, rtype, self, None, None, gv, view, "record_missed", FN_RECORD))
+                    if keep:
+                        add(("fn", spec, rtype, self, None, None, gv, view, "record_missed", FN_RECORD))
                     code(base + number + FN)
 
 
