@@ -91,6 +91,7 @@ class GoldIndex:
                             self.texts[(rtype, slot)].append(entry)
 
     def lenient_candidates(self, rtype: str, slot: str, normal: Normal):
+        """Gold values a lenient comparison may credit beyond equal keys (only for LENIENT_TYPES)."""
         if normal.value_type == DATE:
             if normal.date is not None and not normal.no_year:
                 return self.truncations.get((rtype, slot, normal.date.iso))
@@ -101,6 +102,8 @@ class GoldIndex:
             return self.texts.get((rtype, slot))
         return None
 
+
+LENIENT_TYPES = frozenset({DATE, OFFICE, TEXT})  # the value types with lenient credit beyond equal keys
 
 Cell = tuple[int, int, float, str]  # (pred value index, gold value index, credit, reason) within one slot
 
@@ -124,15 +127,20 @@ def positive_cells(preds: Sequence[PredRecord], rtype: str, index: GoldIndex
                 normal = pv.normal
                 if normal is None:
                     continue
-                full: set[tuple[int, int]] = set()
-                for g, j, normals in keys.get((rtype, slot, normal.key), ()):
-                    full.add((g, j))
+                hits = keys.get((rtype, slot, normal.key), ())
+                for g, j, normals in hits:
                     credit, reason = compare(normal, normals, "strict")
                     cell = (i, j, credit, reason)
                     strict.setdefault((p, g), {}).setdefault(slot, []).append(cell)
                     if lenient is not None:
                         lenient.setdefault((p, g), {}).setdefault(slot, []).append(cell)
-                for g, j, normals in index.lenient_candidates(rtype, slot, normal) or ():
+                if normal.value_type not in LENIENT_TYPES:
+                    continue
+                candidates = index.lenient_candidates(rtype, slot, normal)
+                if not candidates:
+                    continue
+                full = {(g, j) for g, j, _ in hits}
+                for g, j, normals in candidates:
                     if (g, j) in full:
                         continue
                     credit, reason = compare(normal, normals, "lenient")
@@ -178,10 +186,14 @@ def align(preds: Sequence[PredRecord], golds: Sequence[GoldView],
     credits: dict[tuple[int, int], float] = {}
     for (p, g), by_slot in cells.items():
         pvals, gvals = preds[p].values, golds[g].values
-        found = {slot: match_slot(slot_cells, len(pvals[slot]), len(gvals[slot]))
-                 for slot, slot_cells in by_slot.items()}
+        found: dict[str, SlotMatch] = {}
+        total = 0.0
+        for slot, slot_cells in by_slot.items():
+            match = found[slot] = (SlotMatch((slot_cells[0],), slot_cells[0][2]) if len(slot_cells) == 1
+                                   else match_slot(slot_cells, len(pvals[slot]), len(gvals[slot])))
+            total += match.credit
         matches[(p, g)] = found
-        credits[(p, g)] = sum(m.credit for m in found.values())
+        credits[(p, g)] = total
     positive = sorted(pair for pair, credit in credits.items() if credit > 0)
     if _disjoint(positive):
         # Agreement comes in steps of 0.5 and the tie-break adds at most TIE_BREAK < 0.5 in all, so an

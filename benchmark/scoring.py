@@ -73,6 +73,7 @@ from benchmark.types import (
     SlotSpec,
 )
 from benchmark.values import (
+    NO_VALUE,
     Normal,
     NormalizationError,
     Normalizer,
@@ -90,6 +91,13 @@ def _raw_text(value: object) -> str:
 
 
 def _pred_values(raw: object, spec: SlotSpec, normalizer: Normalizer) -> tuple[PredValue, ...]:
+    if type(raw) is str and not spec.is_list:  # the common case, in short
+        if raw.strip().casefold() in NO_VALUE:
+            return ()
+        try:
+            return (PredValue(raw, normalizer.normalize(raw, spec.value_type or "")),)
+        except NormalizationError as exc:
+            return (PredValue(raw, None, str(exc)),)
     if is_no_value(raw):
         return ()
     if spec.is_list:
@@ -159,7 +167,7 @@ def _record(prediction: Prediction, normalizer: Normalizer, unknown: dict[str, i
         if slot_spec is None:
             key = f"slot:{prediction.type}.{slot}"
             unknown[key] = unknown.get(key, 0) + 1
-        elif not slot_spec.scored:
+        elif slot_spec.value_type is None:  # descriptive
             if isinstance(raw, str):
                 descriptive.extend(text_tokens(raw))
         else:
@@ -348,15 +356,17 @@ class DocumentScorer:
                 gvals = view.values.get(name, ())
                 if not pvals and not gvals:
                     continue
-                match = matches.get(name, NO_MATCH)
-                used_p = {m[0] for m in match.pairs}
-                used_g = {m[1] for m in match.pairs}
-                for i, j, credit, reason in match.pairs:
+                pairs = matches.get(name, NO_MATCH).pairs
+                for i, j, credit, reason in pairs:
                     kind = TP if credit == 1.0 else PARTIAL
                     if keep:
                         add(("tp" if kind == TP else "partial", spec, rtype, self, pred, pvals[i], gvals[j][0], view,
                              reason, MATCHED))
                     code(base + number + kind)
+                if len(pairs) == len(pvals) == len(gvals):  # every value of the slot matched: no fp, no fn
+                    continue
+                used_p = {m[0] for m in pairs}
+                used_g = {m[1] for m in pairs}
                 for i, pv in enumerate(pvals):
                     if i in used_p:
                         continue

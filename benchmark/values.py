@@ -367,9 +367,12 @@ class Normalizer:
     # -- public ------------------------------------------------------------------------
     def normalize(self, raw: object, value_type: str) -> Normal:
         """Normal form of a predicted value; raises NormalizationError for a parse error."""
-        if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
+        if type(raw) is str:
+            text = raw.strip()
+        elif isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
             raise NormalizationError(f"{type(raw).__name__} is not a {value_type} value")
-        text = str(raw).strip()
+        else:
+            text = str(raw).strip()
         if len(text) > 500:
             raise NormalizationError("value longer than 500 characters")
         cache_key = (text, value_type)
