@@ -71,24 +71,26 @@ class GoldIndex:
         self.truncations: dict[tuple[str, str, str], list[tuple[int, int, tuple[Normal, ...]]]] = defaultdict(list)
         self.roles: dict[tuple[str, str, str | None], list[tuple[int, int, tuple[Normal, ...]]]] = defaultdict(list)
         self.texts: dict[tuple[str, str], list[tuple[int, int, tuple[Normal, ...]]]] = defaultdict(list)
+        keys = self.keys
         for rtype, views in by_type.items():
             for g, view in enumerate(views):
                 for slot, values in view.values.items():
                     for j, (_, normals) in enumerate(values):
                         entry = (g, j, normals)
+                        head = normals[0]
                         if len(normals) == 1:
-                            self.keys[(rtype, slot, normals[0].key)].append(entry)
+                            keys[(rtype, slot, head.key)].append(entry)
                         else:
                             for key in dict.fromkeys(n.key for n in normals):
-                                self.keys[(rtype, slot, key)].append(entry)
-                        head = normals[0]
-                        if head.date is not None:
-                            for t in head.date.truncations():
-                                self.truncations[(rtype, slot, t)].append(entry)
-                        if head.value_type == OFFICE and head.country is not None:
-                            self.roles[(rtype, slot, head.role)].append(entry)
-                        if head.value_type == TEXT:
-                            self.texts[(rtype, slot)].append(entry)
+                                keys[(rtype, slot, key)].append(entry)
+                        if head.value_type in LENIENT_TYPES:
+                            if head.date is not None:
+                                for t in head.date.truncations():
+                                    self.truncations[(rtype, slot, t)].append(entry)
+                            elif head.value_type == OFFICE and head.country is not None:
+                                self.roles[(rtype, slot, head.role)].append(entry)
+                            elif head.value_type == TEXT:
+                                self.texts[(rtype, slot)].append(entry)
 
     def lenient_candidates(self, rtype: str, slot: str, normal: Normal):
         """Gold values a lenient comparison may credit beyond equal keys (only for LENIENT_TYPES)."""

@@ -20,7 +20,7 @@ import contextlib
 import gc
 import itertools
 import json
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -137,21 +137,33 @@ def prepare_predictions(predictions: Iterable[Prediction], normalizer: Normalize
         record = _record(prediction, normalizer, unknown)
         if record is not None:
             groups.setdefault(record.dedup_key, []).append(record)
-    duplicates = 0
-    survivors: list[PredRecord] = []
-    for group in groups.values():
+    duplicates = sum(len(group) - 1 for group in groups.values())
+    # min keeps the first of equal keys, as a stable sort would.
+    survivors = [group[0] if len(group) == 1 else min(group, key=lambda r: _line_json(r.prediction))
+                 for group in groups.values()]
+    return _canonical_order(survivors), duplicates
+
+
+def _canonical_order(records: list[PredRecord]) -> list[PredRecord]:
+    """Records by type, then by the JSON of their type and slots, then by that of the whole line.
+
+    Only records of one type are ever compared, so a type with one record needs no key. Two
+    survivors write the same JSON only when a Python caller's values are not JSON (a date object
+    and its ISO string, both written with str): the whole line then decides.
+    """
+    by_type: dict[str, list[PredRecord]] = {}
+    for record in records:
+        by_type.setdefault(record.prediction.type, []).append(record)
+    ordered: list[PredRecord] = []
+    for rtype in sorted(by_type):
+        group = by_type[rtype]
         if len(group) > 1:
-            duplicates += len(group) - 1
-            group = [min(group, key=_line_order)]  # min keeps the first of equal keys, as a stable sort would
-        survivors.extend(group)
-    # Equal canonical JSON means equal normal forms: survivors never tie. Only records of one type are
-    # ever compared, so a type with one record needs no key.
-    per_type: dict[str, int] = {}
-    for record in survivors:
-        per_type[record.prediction.type] = per_type.get(record.prediction.type, 0) + 1
-    survivors.sort(key=lambda r: (r.prediction.type, _order_key(r.prediction) if per_type[r.prediction.type] > 1
-                                  else ""))
-    return survivors, duplicates
+            keys = {id(r): _record_json(r.prediction) for r in group}
+            group.sort(key=lambda r: keys[id(r)])
+            if len(set(keys.values())) < len(group):
+                group.sort(key=lambda r: (keys[id(r)], _line_json(r.prediction)))
+        ordered.extend(group)
+    return ordered
 
 
 def _record(prediction: Prediction, normalizer: Normalizer, unknown: dict[str, int]) -> PredRecord | None:
@@ -174,37 +186,58 @@ def _record(prediction: Prediction, normalizer: Normalizer, unknown: dict[str, i
             found = _pred_values(raw, slot_spec, normalizer)
             if found:
                 values[slot] = found
-    dedup_key = (prediction.type, tuple(sorted(
-        (slot, tuple(sorted(v.normal.key if v.normal else "error:" + v.raw for v in vals)))
-        for slot, vals in values.items())), tuple(sorted(set(descriptive))))
+    normal_keys = []
+    for slot, vals in values.items():
+        keys = [v.normal.key if v.normal else "error:" + v.raw for v in vals]
+        normal_keys.append((slot, tuple(sorted(keys) if len(keys) > 1 else keys)))
+    if len(normal_keys) > 1:
+        normal_keys.sort()
+    dedup_key = (prediction.type, tuple(normal_keys), tuple(sorted(set(descriptive))) if descriptive else ())
     return PredRecord(prediction, values, frozenset(descriptive), dedup_key)
 
 
 _encode_string = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) writes a string with
 
 
-def _order_key(prediction: Prediction) -> str:
-    """json.dumps([type, slots], sort_keys=True, ensure_ascii=False, default=str), written directly
-    for the common slots (strings and lists of strings)."""
-    parts = []
-    for slot, raw in sorted(prediction.slots.items()):
-        if type(slot) is not str:
-            break
-        if type(raw) is str:
-            parts.append(f"{_encode_string(slot)}: {_encode_string(raw)}")
-        elif type(raw) is list and all(type(item) is str for item in raw):
-            parts.append(f"{_encode_string(slot)}: [{', '.join(map(_encode_string, raw))}]")
-        else:
-            break
-    else:
+def _record_json(prediction: Prediction) -> str:
+    """`_json([type, slots])`, written directly when every slot is a string or a list of strings."""
+    slots = prediction.slots
+    if isinstance(slots, dict) and all(type(slot) is str for slot in slots):
+        parts = []
+        for slot, raw in sorted(slots.items()):
+            if type(raw) is str:
+                parts.append(f"{_encode_string(slot)}: {_encode_string(raw)}")
+            elif type(raw) is list and all(type(item) is str for item in raw):
+                parts.append(f"{_encode_string(slot)}: [{', '.join(map(_encode_string, raw))}]")
+            else:
+                return _json([prediction.type, slots])
         return f"[{_encode_string(prediction.type)}, {{{', '.join(parts)}}}]"
-    return json.dumps([prediction.type, prediction.slots], sort_keys=True, ensure_ascii=False, default=str)
+    return _json([prediction.type, slots])
 
 
-def _line_order(record: PredRecord) -> str:
-    prediction = record.prediction
-    return json.dumps([prediction.type, prediction.slots, [[s.start, s.end] for s in prediction.evidence],
-                       prediction.confidence], sort_keys=True, ensure_ascii=False, default=str)
+def _line_json(prediction: Prediction) -> str:
+    return _json([prediction.type, prediction.slots, [[s.start, s.end] for s in prediction.evidence],
+                  prediction.confidence])
+
+
+def _json(value: object) -> str:
+    """Canonical JSON: sorted keys, anything else written with str. Keys that do not sort together (a
+    Python caller's 1 and "a") are written as strings first."""
+    try:
+        return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+    except TypeError:
+        return json.dumps(_string_keys(value), sort_keys=True, ensure_ascii=False, default=str)
+
+
+def _string_keys(value: object) -> object:
+    if isinstance(value, dict):
+        return {str(key): _string_keys(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_string_keys(item) for item in value]
+    return value
+
+
+_NO_TOKENS: frozenset[str] = frozenset()
 
 
 def prepare_gold(doc: GoldDocument, normalizer: Normalizer) -> list[GoldView]:
@@ -219,7 +252,8 @@ def prepare_gold(doc: GoldDocument, normalizer: Normalizer) -> list[GoldView]:
                 by_slot[value.slot] = [(value, normals)]
             else:
                 found.append((value, normals))
-        tokens = frozenset(t for text in record.descriptive.values() for t in text_tokens(text))
+        tokens = frozenset(t for text in record.descriptive.values() for t in text_tokens(text)) if (
+            record.descriptive) else _NO_TOKENS
         views.append(GoldView(record, {k: tuple(v) for k, v in by_slot.items()}, tokens))
     return views
 
@@ -237,8 +271,8 @@ class DocumentResult:
     record's position in the document, or the number of records for a value no gold record carries.
     """
 
-    __slots__ = ("codes", "duplicates", "entries", "parse_errors", "predicted_values", "predictions", "scorer",
-                 "unknown", "unsupported")
+    __slots__ = ("codes", "duplicates", "entries", "keep", "parse_errors", "predicted_values", "predictions",
+                 "scorer", "unknown", "unsupported")
 
     def __init__(self, scorer: DocumentScorer, predictions: Sequence[Prediction], keep: bool = True):
         self.scorer: DocumentScorer | None = scorer
@@ -248,8 +282,8 @@ class DocumentResult:
         self.predicted_values = sum(len(values) for record in records for values in record.values.values())
         self.parse_errors = sum(1 for record in records for values in record.values.values()
                                 for v in values if v.normal is None)
-        # Counts only: no outcome is built (the scorer checks for these deques, which would hold none anyway).
-        self.entries: tuple[list[tuple] | deque[tuple], ...] = tuple([] if keep else deque(maxlen=0) for _ in REGIMES)
+        self.keep = keep  # False: counts only, no outcome is built and `entries` stay empty
+        self.entries: tuple[list[tuple], ...] = tuple([] for _ in REGIMES)
         self.codes: tuple[list[int], ...] = tuple([] for _ in REGIMES)
         self.unsupported = 0
         scorer.score(records, self)
@@ -331,8 +365,7 @@ class DocumentScorer:
                 # No lenient credit beyond strict: the same alignment, outcomes and reasons (a gold value
                 # a lenient comparison would credit is always a cell).
                 result.codes[1].extend(codes[first_code:])
-                if type(entries) is list:  # kept outcomes (counts only: a deque that holds none)
-                    result.entries[1].extend(entries[first_entry:])
+                result.entries[1].extend(entries[first_entry:])
             else:
                 self._score_type(rtype, preds, golds, align(preds, golds, lenient), result, 1, True)
 
@@ -342,7 +375,7 @@ class DocumentScorer:
         """Judge one record type in regime ri; `count_unsupported`: count its unsupported fps (lenient)."""
         regime = REGIMES[ri]
         add, code = result.entries[ri].append, result.codes[ri].append
-        keep = type(result.entries[ri]) is list  # counts only: no outcome tuples to build
+        keep = result.keep
         specs = SCORED[rtype]
         numbers = [SLOT_NUMBER[(rtype, spec.name)] * 4 for spec in specs]
         aligned_p = {a[0] for a in aligned}

@@ -75,7 +75,7 @@ class _RandintStream:
 
     def take(self, count: int) -> np.ndarray:
         if self.n_units <= 1:  # a range of one value: randint draws nothing and returns 0
-            return np.zeros(count, dtype=np.int64)
+            return np.zeros(count, dtype=np.uint32)
         parts, have = [self.held], self.held.size
         while have < count:
             words = self._words(count - have)
@@ -154,6 +154,7 @@ def bootstrap_intervals_many(tables, n_resamples: int = 1000, seed: int = 0, job
 
 
 def _resampled_sums(shared: tuple[np.ndarray, int], resamples: tuple[int, int]) -> np.ndarray:
+    """`resampled_sums` in the form `forked_map` calls: (counts, seed) shared, a range of resamples each."""
     first, last = resamples
     return resampled_sums(*shared, first, last)
 
@@ -168,18 +169,21 @@ def resampled_sums(counts: np.ndarray, seed: int, first: int, last: int) -> np.n
     """
     n_units = counts.shape[0]
     rows, group = _distinct_rows(counts)
-    multiplicity = np.empty((last - first, rows.shape[0]), dtype=np.float64)
+    # float64 products are exact while every sum stays below 2**53; past that, integers.
+    exact = np.float64 if n_units * int(counts.max(initial=0)) < 2**53 else np.int64
+    rows = rows.astype(exact)
+    sums = np.empty((last - first, counts.shape[1]), dtype=exact)
     draws = _RandintStream(n_units, seed)
     draws.skip(first * n_units)
     chunk = max(1, _BLOCK_DRAWS // n_units)
     for block in range(first, last, chunk):
         size = min(chunk, last - block)
         groups = group[draws.take(size * n_units)]
+        multiplicity = np.empty((size, rows.shape[0]), dtype=exact)
         for r in range(size):
-            multiplicity[block - first + r] = np.bincount(groups[r * n_units:(r + 1) * n_units],
-                                                          minlength=rows.shape[0])
-    # Integer products and sums far below 2**53: float64 holds them exactly.
-    return multiplicity @ rows.astype(np.float64)
+            multiplicity[r] = np.bincount(groups[r * n_units:(r + 1) * n_units], minlength=rows.shape[0])
+        sums[block - first:block - first + size] = multiplicity @ rows
+    return sums
 
 
 def _distinct_rows(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

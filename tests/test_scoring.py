@@ -7,8 +7,11 @@ conftest.py; the shipped gold has 50 values.
 from __future__ import annotations
 
 import copy
+import datetime
 import json
 import random
+from collections import UserDict
+from types import MappingProxyType
 
 import pytest
 from conftest import MINI_ID, SHIPPED_ID, counts, mini_gold_dict, oracle, to_predictions, write_gold_dir
@@ -335,14 +338,39 @@ def test_which_duplicate_survives_never_depends_on_line_order(mini_gold, score_r
 @pytest.mark.parametrize("slots", [
     {}, {"b": "x", "a": ["y", "z"]}, {"a": []}, {"q": 'say "hi"\\n\n\x00\u2028é’😀'}, {"a": ["x", 1]},
     {"a": None}, {"a": 2.5}, {"a": {"k": "v"}}, {"a": ("t", "u")}, {1: "x"}, {"a": True},
+    MappingProxyType({"a": "x"}), UserDict({"a": "x"}), {"a": datetime.date(2020, 11, 9)},
 ])
-def test_canonical_order_key_is_the_json_of_the_record(slots):
-    from benchmark.scoring import _order_key
+def test_canonical_record_key_is_the_json_of_the_record(slots):
+    from benchmark.scoring import _record_json
     from benchmark.types import Prediction
 
     prediction = Prediction("d", "meeting\t", slots)
-    assert _order_key(prediction) == json.dumps([prediction.type, slots], sort_keys=True, ensure_ascii=False,
-                                                default=str)
+    assert _record_json(prediction) == json.dumps([prediction.type, slots], sort_keys=True, ensure_ascii=False,
+                                                  default=str)
+
+
+def test_slot_keys_that_do_not_sort_together_are_written_as_strings():
+    from benchmark.scoring import _line_json, _record_json
+    from benchmark.types import Prediction
+
+    prediction = Prediction("d", "meeting", {1: "x", "a": "y"})
+    assert _record_json(prediction) == '["meeting", {"1": "x", "a": "y"}]'
+    assert _line_json(prediction) == '["meeting", {"1": "x", "a": "y"}, [], null]'
+
+
+def test_records_whose_json_is_equal_are_ordered_by_the_whole_line(mini_gold):
+    """A date object and its ISO string write the same JSON but are different records (one is a parse error)."""
+    from benchmark.scoring import DocumentScorer, prepare_predictions
+    from benchmark.types import Prediction, Span
+
+    date = datetime.date(2021, 3, 2)
+    lines = [Prediction(MINI_ID, "meeting", {"date": date}, evidence=(Span(5, 9),)),
+             Prediction(MINI_ID, "meeting", {"date": date.isoformat()}, evidence=(Span(0, 4),))]
+    scorer = DocumentScorer(mini_gold.documents[MINI_ID])
+    for order in (lines, lines[::-1]):
+        records, duplicates = prepare_predictions(order, scorer.normalizer, {})
+        assert duplicates == 0
+        assert [r.prediction.evidence[0].start for r in records] == [0, 5]
 
 
 # --------------------------------------------------------------------------- values inside records

@@ -93,6 +93,17 @@ def test_resampled_sums_by_distinct_rows_equal_unit_by_unit(n_units):
         assert (sums == unit_by_unit[first:last]).all(), (first, last)
 
 
+def test_resampled_sums_past_float_precision_are_integers():
+    from benchmark.stats import resampled_sums
+
+    counts = np.array([[2**52 + 1, 0], [1, 3], [2**52 + 1, 0]], dtype=np.int64)  # 3 x (2**52 + 1) > 2**53
+    expected = [[sum(int(m) * int(c) for m, c in zip(draw, counts[:, k])) for k in range(2)]
+                for draw in np.concatenate(list(resample_counts(3, 20, seed=1)))]
+    sums = resampled_sums(counts, 1, 0, 20)
+    assert sums.dtype == np.int64
+    assert sums.tolist() == expected
+
+
 @pytest.mark.parametrize("large_counts", [False, True])  # counts in a byte, then past two
 def test_bootstrap_in_processes_equals_one_process(monkeypatch, large_counts):
     from benchmark import stats
