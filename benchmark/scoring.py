@@ -149,7 +149,8 @@ def _canonical_order(records: list[PredRecord]) -> list[PredRecord]:
 
     Only records of one type are ever compared, so a type with one record needs no key. Two
     survivors write the same JSON only when a Python caller's values are not JSON (a date object
-    and its ISO string, both written with str): the whole line then decides.
+    and its ISO string, both written with str): the whole line then decides, and where that is
+    equal too, the normal forms (survivors never share them), so no order is left to the input.
     """
     by_type: dict[str, list[PredRecord]] = {}
     for record in records:
@@ -161,7 +162,7 @@ def _canonical_order(records: list[PredRecord]) -> list[PredRecord]:
             keys = {id(r): _record_json(r.prediction) for r in group}
             group.sort(key=lambda r: keys[id(r)])
             if len(set(keys.values())) < len(group):
-                group.sort(key=lambda r: (keys[id(r)], _line_json(r.prediction)))
+                group.sort(key=lambda r: (keys[id(r)], _line_json(r.prediction), r.dedup_key))
         ordered.extend(group)
     return ordered
 

@@ -373,6 +373,27 @@ def test_records_whose_json_is_equal_are_ordered_by_the_whole_line(mini_gold):
         assert [r.prediction.evidence[0].start for r in records] == [0, 5]
 
 
+def test_records_whose_whole_lines_are_equal_are_ordered_by_their_normal_forms(mini_gold):
+    """A date object among strings writes the JSON of its ISO string, evidence and all: the normal forms
+    (here two values against three, one a parse error) still order the records, so the line order
+    changes neither the alignment nor the bootstrap interval."""
+    from benchmark.scoring import score
+    from benchmark.types import Prediction
+
+    iso = "2021-03-05"
+    a = Prediction(MINI_ID, "deployment", {"locations": ["Nagorno-Karabakh", iso, iso]})
+    b = Prediction(MINI_ID, "deployment", {"locations": ["Nagorno-Karabakh", datetime.date(2021, 3, 5), iso]})
+    reports = []
+    for order in ([a, b], [b, a]):
+        scored = score(mini_gold, order, bootstrap=200)
+        assert scored.report.duplicates == 0
+        units, spurious = scored.tables["strict"].units, scored.tables["strict"].spurious[MINI_ID]
+        reports.append((int(units[..., 2].sum()), int(spurious[..., 2].sum()), scored.report.regimes["strict"].f1_ci,
+                        scored.report.outcomes.jsonl()))
+    assert reports[0] == reports[1]
+    assert reports[0][:2] == (2, 2)  # the record with a parse error sorts first ("2021-03-05" twice is one value)
+
+
 # --------------------------------------------------------------------------- values inside records
 
 

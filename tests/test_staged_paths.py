@@ -526,3 +526,87 @@ def test_a_worker_error_that_does_not_cross_the_pipe_is_no_death():
     assert not isinstance(broken.value, ScoringFailed) and broken.value.__cause__ is not None
     with pytest.raises(ScoringFailed):
         forked_map(_dies_in_workers, None, [0, 1, 2, 3], 2)
+
+
+# --------------------------------------------------------------------------- invariants on mutated gold
+
+
+def _mutated_value(rng, value, pool):
+    """One gold string made right, partial, wrong or broken in the ways the scorer's short paths treat apart."""
+    if isinstance(value, list):
+        out = [_mutated_value(rng, x, pool) for x in value if rng.random() < 0.8]
+        if rng.random() < 0.3:
+            out.append(rng.choice(pool))
+        return ", ".join(x for x in out if isinstance(x, str)) if rng.random() < 0.2 else out
+    r = rng.random()
+    if r < 0.3:
+        return value
+    if r < 0.4 and " of " in value:
+        return value.split(" of ")[0]  # an office without its country
+    if r < 0.45 and " " in value:
+        return " ".join(reversed(value.split()))  # the same words: fuzzy text
+    if r < 0.6 and value[:4].isdigit():
+        return value[:7] if r < 0.5 else "September 27"  # a truncated date, a date without a year
+    if r < 0.65:
+        return rng.choice(pool)  # a value of another record
+    if r < 0.7:
+        return value.upper() + " the"
+    if r < 0.75:
+        return "unknown"
+    if r < 0.8:
+        return ["a", "b"] if r < 0.775 else 12  # several values in a scalar slot, a number
+    return f"Nonsense {rng.randrange(3)}"
+
+
+def _mutated_predictions(gold, seed):
+    import random
+
+    from benchmark.gold import gold_as_records
+
+    rng = random.Random(seed)
+    lines = []
+    for doc_id in gold.scope("all"):
+        records = gold_as_records(gold.documents[doc_id])
+        pool = [x for r in records for v in r["slots"].values() for x in (v if isinstance(v, list) else [v])]
+        for record in records:
+            for _ in range(rng.choice([0, 1, 1, 2])):
+                slots = {k: _mutated_value(rng, v, pool) for k, v in record["slots"].items() if rng.random() < 0.9}
+                rtype = record["type"] if rng.random() < 0.9 else rng.choice(records)["type"]
+                lines.append({"type": rtype, "slots": slots, "doc_id": doc_id})
+                if rng.random() < 0.15:
+                    lines.append(copy.deepcopy(lines[-1]))
+    return lines
+
+
+def _predictions(lines):
+    out = []
+    for doc_id in dict.fromkeys(line["doc_id"] for line in lines):
+        out += to_predictions([{k: v for k, v in line.items() if k != "doc_id"} for line in lines
+                               if line["doc_id"] == doc_id], doc_id)
+    return out
+
+
+def _judgments(outcomes):
+    """Every outcome without its line number (which moves with the line): what a shuffle must not change."""
+    return sorted((o.regime, o.doc_id, o.outcome, o.slot, o.fact_id or "", o.gold_record or "", o.predicted or "",
+                   o.reason) for o in outcomes)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_mutated_predictions_score_alike_in_any_order_and_any_mode(shipped_gold, seed):
+    """The short paths (counts only, no lenient extra, a slot all matched, a single cell) judge as the long ones."""
+    import random
+
+    lines = _mutated_predictions(shipped_gold, seed)
+    docs = shipped_gold.scope("all")
+    full = score(shipped_gold, _predictions(lines), docs, bootstrap=50)
+    reasons = {o.reason for o in full.report.outcomes}
+    assert {"truncated_date", "missing_country", "no_year", "parse_error", "wrong_record"} <= reasons
+    counts = score(shipped_gold, _predictions(lines), docs, bootstrap=50, keep_outcomes=False)
+    assert counts.report.as_dict() == full.report.as_dict()
+    random.Random(seed).shuffle(lines)
+    shuffled = score(shipped_gold, _predictions(lines), docs, bootstrap=50)
+    assert shuffled.report.as_dict() == full.report.as_dict()
+    assert _judgments(shuffled.report.outcomes) == _judgments(full.report.outcomes)
+    for regime in REGIMES:
+        assert (shuffled.tables[regime].units == full.tables[regime].units).all()
