@@ -191,8 +191,7 @@ def align(preds: Sequence[PredRecord], golds: Sequence[GoldView],
         found: dict[str, SlotMatch] = {}
         total = 0.0
         for slot, slot_cells in by_slot.items():
-            match = found[slot] = (SlotMatch((slot_cells[0],), slot_cells[0][2]) if len(slot_cells) == 1
-                                   else match_slot(slot_cells, len(pvals[slot]), len(gvals[slot])))
+            match = found[slot] = match_slot(slot_cells, len(pvals[slot]), len(gvals[slot]))
             total += match.credit
         matches[(p, g)] = found
         credits[(p, g)] = total

@@ -73,7 +73,6 @@ from benchmark.types import (
     SlotSpec,
 )
 from benchmark.values import (
-    NO_VALUE,
     Normal,
     NormalizationError,
     Normalizer,
@@ -92,7 +91,7 @@ def _raw_text(value: object) -> str:
 
 def _pred_values(raw: object, spec: SlotSpec, normalizer: Normalizer) -> tuple[PredValue, ...]:
     if type(raw) is str and not spec.is_list:  # the common case, in short
-        if raw.strip().casefold() in NO_VALUE:
+        if is_no_value(raw):
             return ()
         try:
             return (PredValue(raw, normalizer.normalize(raw, spec.value_type or "")),)
@@ -160,8 +159,9 @@ def _canonical_order(records: list[PredRecord]) -> list[PredRecord]:
         group = by_type[rtype]
         if len(group) > 1:
             keys = {id(r): _record_json(r.prediction) for r in group}
-            group.sort(key=lambda r: keys[id(r)])
-            if len(set(keys.values())) < len(group):
+            if len(set(keys.values())) == len(group):
+                group.sort(key=lambda r: keys[id(r)])
+            else:
                 group.sort(key=lambda r: (keys[id(r)], _line_json(r.prediction), r.dedup_key))
         ordered.extend(group)
     return ordered
