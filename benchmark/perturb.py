@@ -382,10 +382,10 @@ def _check_evidence(record: str, slot: str, value_type: str, value: str, quoted:
     where = f"record {record} slot {slot}"
     if value_type == DURATION:
         try:
-            read = parse_duration(quoted)
+            read, wanted = parse_duration(quoted), parse_duration(value)
         except NormalizationError:
             return
-        if read != value:
+        if read != wanted:
             raise PerturbError(f"{where}: evidence {quoted!r} reads {read}, the value is {value}")
         return
     word = quoted.strip().casefold()

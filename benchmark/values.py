@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
-from benchmark import geo
+from benchmark import durations, geo
 from benchmark.dates import DateValue, NoYear, parse_date
 from benchmark.types import COUNTRY, DATE, DURATION, OFFICE, PERSON, PLACE, TEXT, Entity
 
@@ -48,17 +48,6 @@ ROLE_SYNONYMS = {
     "minister of foreign affairs": "foreign minister",
 }
 ARTICLES = frozenset({"a", "an", "the"})
-NUMBER_WORDS = {
-    w: i for i, w in enumerate(
-        [
-    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
-    "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty",
-]
-    )
-}
-DURATION_UNITS = {"second": ("T", "S"), "minute": ("T", "M"), "hour": ("T", "H"), "day": ("", "D"),
-                  "week": ("", "W"), "month": ("", "M"), "year": ("", "Y")}
-_ISO_DURATION = re.compile(r"^P(?:\d+[YMWD])*(?:T(?:\d+[HMS])+)?$")
 # Compiled once: these run for every predicted value.
 _LIST_SEPARATOR = re.compile(r"\s*[,;]\s*|\s+and\s+|\s*&\s*")
 _WORD = re.compile(r"\w+")
@@ -187,31 +176,11 @@ def office_role(text: str) -> str:
 
 
 def parse_duration(raw: str) -> str:
-    text = raw.strip()
-    if _ISO_DURATION.match(text.upper()) and len(text) > 1:
-        return text.upper()
-    words = re.findall(r"[a-z]+|\d+(?:\.\d+)?", text.casefold())
-    amount: float | None = None
-    for word in words:
-        if word[0].isdigit():
-            amount = float(word)
-        elif word in NUMBER_WORDS:
-            amount = float(NUMBER_WORDS[word])
-        elif word in ("a", "an", "one") and amount is None:
-            amount = 1.0
-        elif word == "half" and amount is None:
-            amount = 0.5
-        else:
-            unit = word[:-1] if word.endswith("s") else word
-            unit = {"hr": "hour", "min": "minute", "sec": "second"}.get(unit, unit)
-            if unit in DURATION_UNITS and amount is not None:
-                if amount != int(amount):
-                    if unit == "hour":
-                        return f"PT{int(amount * 60)}M"
-                    raise NormalizationError(f"fractional duration {raw!r}")
-                time_part, letter = DURATION_UNITS[unit]
-                return f"P{time_part}{int(amount)}{letter}"
-    raise NormalizationError(f"not a duration: {raw!r}")
+    """The canonical ISO 8601 form of a duration (durations.py); a NormalizationError when it reads as none."""
+    try:
+        return durations.parse_duration(raw)
+    except ValueError as exc:
+        raise NormalizationError(str(exc)) from None
 
 
 class Normalizer:
@@ -400,7 +369,10 @@ class Normalizer:
         if value_type == OFFICE:
             return self._office(text)
         if value_type == DURATION:
-            iso = parse_duration(text)
+            try:
+                iso = durations.parse_duration(text)
+            except ValueError as exc:
+                raise NormalizationError(str(exc)) from None
             return Normal(DURATION, f"duration:{iso}", iso, "duration")
         if value_type == TEXT:
             tokens = text_tokens(text)

@@ -19,7 +19,6 @@ from benchmark.values import (
     compare,
     is_no_value,
     office_role,
-    parse_duration,
     split_list,
     text_tokens,
 )
@@ -298,15 +297,6 @@ def test_pred_values_scalar_and_list_slots(normalizer):
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-@pytest.mark.parametrize(("raw", "iso"), [
-    ("four-hour", "PT4H"), ("4 hours", "PT4H"), ("4 hrs", "PT4H"), ("PT4H", "PT4H"), ("an hour", "PT1H"),
-    ("half an hour", "PT30M"), ("1.5 hours", "PT90M"), ("90 minutes", "PT90M"), ("two days", "P2D"),
-    ("3 weeks", "P3W"), ("a year", "P1Y"), ("P1Y2M", "P1Y2M"),
-])
-def test_parse_duration(raw, iso):
-    assert parse_duration(raw) == iso
 
 
 @pytest.mark.parametrize(("raw", "role"), [
