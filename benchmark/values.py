@@ -49,7 +49,8 @@ ROLE_SYNONYMS = {
 }
 ARTICLES = frozenset({"a", "an", "the"})
 # Compiled once: these run for every predicted value.
-_LIST_SEPARATOR = re.compile(r"\s*[,;]\s*|\s+and\s+|\s*&\s*")
+# ",", ";" and "&", each with an "and" after it ("A, B, and C"), or "and" as a word, in any case.
+_LIST_SEPARATOR = re.compile(r"\s*[,;&]\s*(?:and\s+)?|\s+and\s+", re.IGNORECASE)
 _WORD = re.compile(r"\w+")
 _PARENTHESES = re.compile(r"\([^)]*\)")
 _POSSESSIVE = re.compile(r"'s\b")
@@ -118,7 +119,7 @@ def split_list(raw: object) -> list[object]:
         text = raw.strip()
         # Most values hold no separator: the split would return the text itself.
         parts = [x.strip() for x in _LIST_SEPARATOR.split(text)] if (
-            "," in text or ";" in text or "&" in text or "and" in text) else [text]
+            "," in text or ";" in text or "&" in text or "and" in text.lower()) else [text]
         return [p for p in parts if p and not is_no_value(p) and p.casefold() != "and"]
     return [raw]
 

@@ -268,6 +268,10 @@ def test_values_that_are_not_no_value(raw):
     (["Putin and Aliyev", None, "unknown"], ["Putin", "Aliyev"]),
     (["Putin", 42], ["Putin", 42]),
     ("Sandra Anderson", ["Sandra Anderson"]),  # "and" only as a word
+    ("Putin, Aliyev, and Pashinyan", ["Putin", "Aliyev", "Pashinyan"]),  # the serial comma
+    ("Putin AND Aliyev And Pashinyan", ["Putin", "Aliyev", "Pashinyan"]),
+    ("Putin & Aliyev; and Pashinyan", ["Putin", "Aliyev", "Pashinyan"]),
+    ("ANDREW ANDERSON", ["ANDREW ANDERSON"]),
 ])
 def test_split_list(raw, expected):
     assert split_list(raw) == expected
