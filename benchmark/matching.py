@@ -200,10 +200,14 @@ def align(preds: Sequence[PredRecord], golds: Sequence[GoldView],
         # Agreement comes in steps of 0.5 and the tie-break adds at most TIE_BREAK < 0.5 in all, so an
         # optimal assignment takes every positive pair when none competes: exactly these, in row order.
         return [(p, g, matches[(p, g)]) for p, g in positive]
+    # The tie-break weighs only pairs that agree: a pair that is never aligned must not pull a record
+    # of its row or column away from its own best pair.
     agreement = np.zeros((len(preds), len(golds)))
+    overlap = np.zeros((len(preds), len(golds)))
     for (p, g), credit in credits.items():
-        agreement[p, g] = credit
-    overlap = np.array([[_jaccard(p.descriptive, g.descriptive) for g in golds] for p in preds])
+        if credit > 0:
+            agreement[p, g] = credit
+            overlap[p, g] = _jaccard(preds[p].descriptive, golds[g].descriptive)
     from scipy.optimize import linear_sum_assignment
 
     weight = TIE_BREAK / max(1, min(len(preds), len(golds)))

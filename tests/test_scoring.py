@@ -302,6 +302,24 @@ def test_descriptive_slots_break_ties(mini_gold, score_records):
         assert counts(scored, "strict") == (2, 0, 0, 22)
 
 
+def test_a_record_that_aligns_with_nothing_never_moves_another(mini_gold, score_records):
+    # P agrees as much with talks (its date) as with summit (Aliyev); its description is closer to the
+    # summit's (3/4 of the words against 1/5), so it aligns with the summit. Q agrees with no gold record:
+    # its description, the summit's own, must not pull the summit away from P.
+    p = {"type": "meeting", "slots": {"description": "meeting in Moscow", "date": "2021-03-02",
+                                      "participants": ["Aliyev"]}}
+    q = {"type": "meeting", "slots": {"description": "trilateral meeting in Moscow", "date": "2019-01-01"}}
+    for records in ([p], [p, q], [q, p]):
+        scored = score_records(mini_gold, records)
+        for regime in REGIMES:
+            assert {(o.predicted, o.gold_record) for o in _outcomes(scored, regime, outcome="tp")} == {
+                ("Aliyev", "summit")}
+            assert counts(scored, regime, "types", "meeting") == (1, 0, len(records), 11)
+            if q in records:
+                [q_fp] = _outcomes(scored, regime, outcome="fp", predicted="2019-01-01")
+                assert q_fp.gold_record is None and q_fp.reason == "spurious"
+
+
 def test_line_order_never_changes_the_score(mini_gold, score_records):
     records = oracle(mini_gold)
     records[0]["slots"]["date"] = "2021-03"
