@@ -28,6 +28,7 @@ class PredValue(NamedTuple):
     raw: str
     normal: Normal | None
     error: str | None = None
+    parts: tuple[str, ...] = ()  # the strings of several values given as one (a list in a scalar slot)
 
 
 class PredRecord(NamedTuple):

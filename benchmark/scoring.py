@@ -104,7 +104,7 @@ def _pred_values(raw: object, spec: SlotSpec, normalizer: Normalizer) -> tuple[P
     elif isinstance(raw, (list, tuple)):
         items = [x for x in raw if not is_no_value(x)]
         if len(items) > 1:
-            return (PredValue(_raw_text(raw), None, "several values in a scalar slot"),)
+            return _scalar_of_several(raw, items, spec, normalizer)
     else:
         items = [raw]
     out = []
@@ -120,6 +120,22 @@ def _pred_values(raw: object, spec: SlotSpec, normalizer: Normalizer) -> tuple[P
         seen.add(normal.key)
         out.append(PredValue(_raw_text(item), normal))
     return tuple(out)
+
+
+def _scalar_of_several(raw: object, items: list[object], spec: SlotSpec, normalizer: Normalizer
+                       ) -> tuple[PredValue, ...]:
+    """A list in a scalar slot: one value when every item has the same normal form (["Putin", "Vladimir
+    Putin"]), else a parse error that keeps each item's string."""
+    normals = []
+    for item in items:
+        try:
+            normals.append(normalizer.normalize(item, spec.value_type or ""))
+        except NormalizationError:
+            break
+    else:
+        if len({normal.key for normal in normals}) == 1:
+            return (PredValue(_raw_text(items[0]), normals[0]),)
+    return (PredValue(_raw_text(raw), None, "several values in a scalar slot", tuple(map(_raw_text, items))),)
 
 
 def prepare_predictions(predictions: Iterable[Prediction], normalizer: Normalizer,
@@ -345,8 +361,9 @@ class DocumentScorer:
         if found is None:
             if self._folded_text is None:
                 self._folded_text = " ".join(self.doc.document.text.casefold().split())
-            found = self._unsupported[key] = not (pv.normal is not None and pv.normal.key in self.by_key) and (
-                " ".join(pv.raw.casefold().split()) not in self._folded_text)
+            # Several values given as one are supported when one of them is in the text.
+            found = self._unsupported[key] = not (pv.normal is not None and pv.normal.key in self.by_key) and all(
+                " ".join(text.casefold().split()) not in self._folded_text for text in pv.parts or (pv.raw,))
         return found
 
     def score(self, predictions: Sequence[PredRecord], result: DocumentResult) -> None:
@@ -361,19 +378,23 @@ class DocumentScorer:
             strict, lenient = positive_cells(preds, rtype, self.index) if preds and golds else ({}, None)
             entries, codes = result.entries[0], result.codes[0]
             first_entry, first_code = len(entries), len(codes)
-            self._score_type(rtype, preds, golds, align(preds, golds, strict), result, 0, lenient is None)
+            self._score_type(rtype, preds, golds, align(preds, golds, strict), result, 0, True)
             if lenient is None:
                 # No lenient credit beyond strict: the same alignment, outcomes and reasons (a gold value
                 # a lenient comparison would credit is always a cell).
                 result.codes[1].extend(codes[first_code:])
                 result.entries[1].extend(entries[first_entry:])
             else:
-                self._score_type(rtype, preds, golds, align(preds, golds, lenient), result, 1, True)
+                self._score_type(rtype, preds, golds, align(preds, golds, lenient), result, 1, False)
 
     def _score_type(self, rtype: str, preds: Sequence[PredRecord], golds: Sequence[GoldView],
                     aligned: list[tuple[int, int, dict[str, SlotMatch]]], result: DocumentResult, ri: int,
                     count_unsupported: bool) -> None:
-        """Judge one record type in regime ri; `count_unsupported`: count its unsupported fps (lenient)."""
+        """Judge one record type in regime ri; `count_unsupported`: count its unsupported fps.
+
+        They are counted once, in strict: an unsupported value has a normal form no gold value has, so it
+        earns no strict credit and is an fp there (a lenient partial, "2020-11" for 2020-11-09, is one too).
+        """
         regime = REGIMES[ri]
         add, code = result.entries[ri].append, result.codes[ri].append
         keep = result.keep

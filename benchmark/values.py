@@ -250,6 +250,20 @@ class Normalizer:
         return f"country:{folded}", raw.strip(), "unknown country"
 
     def _person(self, raw: str) -> Normal:
+        found = self._one_person(raw)
+        if "," in raw and found.key.startswith("entity:"):
+            # After a comma comes a description ("Ilham Aliyev, president") or another name ("Putin,
+            # Aliyev"): a second known person makes several values in one, whichever comes first.
+            for part in raw.split(",")[1:]:
+                try:
+                    other = self._one_person(part)
+                except NormalizationError:
+                    continue
+                if other.key.startswith("entity:") and other.key != found.key:
+                    raise NormalizationError(f"several names in one value: {raw!r}")
+        return found
+
+    def _one_person(self, raw: str) -> Normal:
         tokens = person_tokens(raw)
         # Nationality words and titles before a name, with the document's own country aliases
         # (invented ones in counterfactual variants: "Valdorian President Aurel Vantok").

@@ -265,6 +265,40 @@ def test_gold_values_in_an_invented_record_are_not_unsupported(mini_gold, score_
     assert scored.report.unsupported == 0
 
 
+def test_unsupported_values_are_counted_once_whatever_their_lenient_credit(mini_gold, score_records):
+    # "2021-03" is a lenient partial of the talks' date but a strict fp whose normal form no gold value has
+    # and whose string the text lacks ("March 2, 2021"): unsupported, as its strict row says, counted once.
+    talks = {"type": "meeting", "slots": {"date": "2021-03", "participants": ["Putin", "Pashinyan"]}}
+    scored = score_records(mini_gold, [talks])
+    assert counts(scored, "strict", "types", "meeting") == (2, 0, 1, 10)
+    assert counts(scored, "lenient", "types", "meeting") == (2, 1, 0, 9)
+    [strict_fp] = _outcomes(scored, "strict", outcome="fp")
+    assert strict_fp.unsupported
+    assert (scored.report.unsupported, scored.report.predicted_values) == (1, 3)
+
+
+def test_several_values_in_a_scalar_slot(mini_gold, score_records):
+    def initiator(value):
+        talks = {"type": "meeting", "slots": {"date": "2021-03-02", "location": "Sochi", "initiator": value}}
+        return score_records(mini_gold, [talks])
+
+    # One value however often it is given: tp.
+    for value in (["Putin", "Vladimir Putin"], ["Putin", "Putin"], "Vladimir Putin, the Russian president"):
+        scored = initiator(value)
+        assert counts(scored, "strict", "slots", "meeting.initiator") == (1, 0, 0, 0), value
+        assert scored.report.parse_errors == 0
+    # Two people, in either order and either form: one parse error (an fp) and the gold value missed.
+    for value in (["Putin", "Aliyev"], ["Aliyev", "Putin"], "Putin, Aliyev", "Aliyev, Putin"):
+        scored = initiator(value)
+        assert counts(scored, "strict", "slots", "meeting.initiator") == (0, 0, 1, 1), value
+        [fp] = _outcomes(scored, "strict", outcome="fp", slot="initiator")
+        assert fp.reason == "parse_error" and scored.report.parse_errors == 1
+        # Given as a list, each name is looked up in the text; a string is looked up whole.
+        assert fp.unsupported == isinstance(value, str) == scored.report.unsupported
+    [fp] = _outcomes(initiator(["Putin", "Joe Biden"]), "strict", outcome="fp", slot="initiator")
+    assert fp.reason == "parse_error" and not fp.unsupported  # one of them is in the text
+
+
 def test_zero_agreement_pairs_are_never_aligned(mini_gold, score_records):
     meeting = {"type": "meeting", "slots": {"description": "talks in Sochi", "date": "2019-05-05",
                                             "participants": ["Joe Biden"]}}
