@@ -215,7 +215,8 @@ class Comparison:
 
 
 def paired_units(tables_a, tables_b) -> tuple[np.ndarray, np.ndarray]:
-    """Per-unit overall counts of two systems: gold records, then each document's unaligned fps."""
+    """Per-unit overall counts of two systems: gold records, then each document's unaligned fps (units that
+    approximate randomization may swap between the systems)."""
     a = [tables_a.units.sum(axis=1)]
     b = [tables_b.units.sum(axis=1)]
     docs = sorted(set(tables_a.spurious) | set(tables_b.spurious))
@@ -246,8 +247,12 @@ def compare_systems(tables_a, tables_b, regime: str, shuffles: int = 10_000, res
         deltas = f1_from(sums_a) - f1_from(sums_b)
         extreme += int(np.sum(np.abs(deltas) >= abs(observed) - 1e-12))
     p_value = (extreme + 1) / (shuffles + 1)
-    deltas = []
-    for block in resample_counts(n, resamples, seed):
-        deltas.append(f1_from(block @ a) - f1_from(block @ b))
-    ci = _percentile(np.concatenate(deltas)) or Interval(float("nan"), float("nan"))
-    return Comparison(regime, f1_a, f1_b, observed, ci, p_value, shuffles)
+    # The interval resamples gold records as every score's interval does (unaligned fps stay fixed):
+    # the same resamples as each system's own interval.
+    units_a, units_b = tables_a.units.sum(axis=1), tables_b.units.sum(axis=1)
+    fixed_a, fixed_b = tables_a.fixed().sum(axis=0), tables_b.fixed().sum(axis=0)
+    ci = None
+    if units_a.shape[0]:
+        sums = resampled_sums(np.concatenate([units_a, units_b], axis=1), seed, 0, resamples)
+        ci = _percentile(f1_from(sums[:, :4] + fixed_a) - f1_from(sums[:, 4:] + fixed_b))
+    return Comparison(regime, f1_a, f1_b, observed, ci or Interval(float("nan"), float("nan")), p_value, shuffles)

@@ -224,6 +224,18 @@ def test_compare_pairs_unaligned_fps_by_document(mini_gold, score_records):
     assert 0.0 < result.p_value <= 1.0
 
 
+def test_compare_interval_resamples_gold_records_as_each_score_does(mini_gold, score_records):
+    # Against a system with F1 0 in every resample, the delta's interval is A's own interval: the same
+    # resamples of gold records, with A's unaligned fp (Joe Biden's meeting) fixed in each.
+    records = [*oracle(mini_gold), {"type": "meeting", "slots": {"participants": ["Joe Biden"]}}]
+    records[0]["slots"]["date"] = "2020-01-01"
+    a = score_records(mini_gold, records, bootstrap=200, seed=3)
+    empty = score_records(mini_gold, [])
+    for regime in REGIMES:
+        result = compare_systems(a.tables[regime], empty.tables[regime], regime, shuffles=100, resamples=200, seed=3)
+        assert result.ci == a.report.regimes[regime].f1_ci
+
+
 def test_compare_command(shipped_gold, tmp_path, capsys):
     good = write_jsonl(tmp_path / "oracle.jsonl", oracle(shipped_gold))
     empty = write_jsonl(tmp_path / "empty.jsonl", [])
