@@ -149,6 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="runs", help="runs folder (default: ./runs)")
     p.add_argument("--gold", default=None, help="gold folder (default: the shipped gold)")
     p.add_argument("--timeout", type=float, default=600.0, help="seconds per extractor per document")
+    p.add_argument("--load-timeout", type=float, default=900.0, metavar="S",
+                   help="seconds an extractor may take to load (its models) before its documents fail")
     p.add_argument("--memory-mb", type=int, default=8192, help="resident-memory limit per extractor")
     p.add_argument("--reuse", choices=("missing", "never", "always"), default="missing",
                    help="cached predictions: reuse when present (missing), never, or only (always)")
@@ -162,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--published", default=None, metavar="YYYY-MM-DD")
     p.add_argument("--set", action="append", default=[], metavar="NAME.key=value")
     p.add_argument("--timeout", type=float, default=600.0)
+    p.add_argument("--load-timeout", type=float, default=900.0, metavar="S")
     p.set_defaults(handler=_cmd_extract)
 
     p = sub.add_parser("score", help="score a predictions file against the gold")

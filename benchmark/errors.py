@@ -93,6 +93,18 @@ class MissingDependency(FactbenchError):
     code = "MISSING_DEPENDENCY"
 
 
+class ReportedError(FactbenchError):
+    """A FactbenchError raised in another process (an extractor's worker), carried as its one line."""
+
+    def __init__(self, line: str, code: str | None, exit_status: int = 2):
+        super().__init__(line)
+        self.code = code
+        self.exit_status = exit_status
+
+    def line(self) -> str:
+        return " ".join(str(self).split())
+
+
 class ExtractorFailed(FactbenchError):
     """An extractor crashed, hung or returned garbage. Exit status 1."""
 

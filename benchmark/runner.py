@@ -9,10 +9,13 @@ rebuilt from every run in the folder.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -71,42 +74,111 @@ class PluginBroken(ExtractorFailed):
     """A plugin raised while being imported or constructed in the parent: that extractor fails (exit 1)."""
 
 
-def make_plan(spec: str, sets: dict[str, dict[str, str]]) -> Plan:
-    from benchmark.registry import resolve
+CONSTRUCT_LIMIT_S = 60.0  # what a constructor may take in the parent: heavy work belongs in load()
+LOAD_TIMEOUT_S = 900.0  # what load() may take in the worker (--load-timeout)
 
+
+class _TookTooLong(BaseException):
+    """Raised into a plugin's constructor that overran its time (a BaseException: no `except Exception`
+    of the plugin swallows it)."""
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float):
+    """Interrupt the block past `seconds` (where a timer signal can reach it: the main thread, POSIX)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise _TookTooLong
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        cls, preset, origin = resolve(spec)
-    except BadInput as exc:
-        if exc.__cause__ is not None and not isinstance(exc.__cause__, BadInput):
-            message = str(exc).removeprefix(f"{exc.code}: ")
-            raise PluginBroken(f"{spec}: {message}") from None  # the plugin's own import raised
-        raise
-    config: dict[str, Any] = dict(cls.presets.get(preset, {})) if preset else {}
-    config.update(sets.get(getattr(cls, "name", ""), {}))
-    config.update(sets.get(spec, {}))
-    try:
-        extractor = cls(config)
-        extractor.name, extractor.version, extractor.config_hash(), extractor.config_label()
-    except BadInput:
-        raise
-    except Exception as exc:  # a plugin's __init__ or attributes may raise anything
-        raise PluginBroken(f"{spec}: cannot construct: {type(exc).__name__}: {exc}") from None
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def make_plan(spec: str, sets: dict[str, dict[str, str]], limit_s: float = CONSTRUCT_LIMIT_S) -> Plan:
+    """The plan of one extractor spec. The plugin's code runs here with what it prints sent to stderr
+    (stdout carries results); its import was tried in a child process first (registry), and its
+    constructor gets `limit_s` seconds."""
+    from benchmark.registry import entries, resolve
+
+    with contextlib.redirect_stdout(sys.stderr):
+        try:
+            cls, preset, origin = resolve(spec)
+        except BadInput as exc:
+            if exc.__cause__ is not None and not isinstance(exc.__cause__, BadInput):
+                message = str(exc).removeprefix(f"{exc.code}: ")
+                raise PluginBroken(f"{spec}: {message}") from None  # the plugin's own import raised
+            raise
+        config: dict[str, Any] = dict(cls.presets.get(preset, {})) if preset else {}
+        config.update(sets.get(getattr(cls, "name", ""), {}))
+        config.update(sets.get(spec, {}))
+        try:
+            with _time_limit(limit_s):
+                extractor = cls(config)
+                extractor.name, extractor.version, extractor.config_hash(), extractor.config_label()
+        except BadInput:
+            raise
+        except _TookTooLong:
+            raise PluginBroken(f"{spec}: cannot construct: took longer than {limit_s:g} s (heavy work belongs "
+                               "in load())") from None
+        except (Exception, SystemExit) as exc:  # a plugin's __init__ or attributes may raise anything
+            raise PluginBroken(f"{spec}: cannot construct: {type(exc).__name__}: {exc}") from None
+    builtin = entries().get(extractor.name)
+    if (builtin is not None and builtin.origin == "built-in" and spec.partition("@")[0] != extractor.name
+            and not _is_target(cls, builtin.target)):
+        # Runs are cached and ranked by name: a plugin named like a built-in (a subclass inherits the name)
+        # would be served the built-in's cached predictions and take its row.
+        raise PluginBroken(f"{spec}: its name {extractor.name!r} is the built-in extractor {builtin.target}; "
+                           "give it a name of its own")
     return Plan(spec, cls, preset, extractor, origin)
+
+
+def _is_target(cls: type, target: str) -> bool:
+    """True when `cls` is the class `target` (module:Class) names, loaded from its file by path."""
+    import importlib.util
+    import inspect
+
+    module_name, _, attr = target.partition(":")
+    try:
+        found = importlib.util.find_spec(module_name)
+        source = inspect.getfile(cls)
+    except (ImportError, ValueError, TypeError):
+        return False
+    origin = found.origin if found is not None else None
+    return origin is not None and Path(origin).resolve() == Path(source).resolve() and cls.__qualname__ == attr
+
+
+def is_reference(plan: Plan) -> bool:
+    """Reference rows (never ranked) are the built-in references only: a plugin cannot opt out of ranking."""
+    from benchmark.registry import REFERENCES
+
+    return bool(plan.extractor.reference) and plan.origin == "built-in" and plan.extractor.name in REFERENCES
 
 
 def _check_limits(args) -> None:
     import math
 
-    if not (math.isfinite(args.timeout) and args.timeout > 0):
-        raise BadInput(f"--timeout {args.timeout}: expected a positive number of seconds", code="BAD_ARGUMENT")
+    for flag, value in (("--timeout", args.timeout), ("--load-timeout", getattr(args, "load_timeout", 1.0))):
+        if not (math.isfinite(value) and value > 0):
+            raise BadInput(f"{flag} {value}: expected a positive number of seconds", code="BAD_ARGUMENT")
     if getattr(args, "memory_mb", 1) <= 0:
         raise BadInput(f"--memory-mb {args.memory_mb}: expected a positive number of MiB", code="BAD_ARGUMENT")
     if not 0 <= getattr(args, "seed", 0) < 2**32:
         raise BadInput(f"--seed {args.seed}: expected 0 <= seed < 2**32", code="BAD_ARGUMENT")
 
 
-def default_plans(sets: dict[str, dict[str, str]]) -> list[Plan]:
-    """Every built-in that is installed and works offline (each preset a row), plus the references."""
+def default_plans(sets: dict[str, dict[str, str]], limit_s: float = CONSTRUCT_LIMIT_S) -> list[Plan]:
+    """Every built-in that is installed and works offline (each preset a row), plus the references.
+
+    One that cannot be set up is skipped with a notice, unless `--set` configured it: a wrong setting
+    is the user's to fix (exit 2), not a row to drop quietly."""
     from benchmark.registry import entries
 
     plans = []
@@ -117,12 +189,14 @@ def default_plans(sets: dict[str, dict[str, str]]) -> list[Plan]:
             print(f"factbench: skipping {name}: missing {', '.join(entry.missing)}", file=sys.stderr)
             continue
         try:
-            cls = make_plan(name, sets).cls
+            cls = make_plan(name, sets, limit_s).cls
         except BadInput as exc:
+            if any(target.partition("@")[0] == name for target in sets):
+                raise
             print(f"factbench: skipping {name}: {exc}", file=sys.stderr)
             continue
         for preset in (sorted(cls.presets) or [None]):
-            plan = make_plan(f"{name}@{preset}" if preset else name, sets)
+            plan = make_plan(f"{name}@{preset}" if preset else name, sets, limit_s)
             reason = plan.extractor.is_available()
             if reason or not cls.offline:
                 print(f"factbench: skipping {plan.title}: {reason or 'needs the network'}", file=sys.stderr)
@@ -172,14 +246,15 @@ class RunOutcome:
 
 
 def run_plan(plan: Plan, gold: GoldLoader, doc_ids: tuple[str, ...], root: Path, *, timeout: float,
-             memory_mb: int, reuse: str, seed: int, shard: str | None, progress, worker: Worker | None = None
-             ) -> RunOutcome:
+             memory_mb: int, reuse: str, seed: int, shard: str | None, progress, worker: Worker | None = None,
+             load_timeout: float = LOAD_TIMEOUT_S) -> RunOutcome:
     """Run one extractor over the documents; write its run folder; never raise for its failures.
 
     The worker holds the next documents to extract while the parent handles the last answer (parse,
     cache, append, score) and, while it waits, validates the gold still unread: on two cores the
     harness works while the extractor does. A gold error raises GoldError (the run stays incomplete).
-    `worker`: this plan's worker, started already (see `early_worker`).
+    `worker`: this plan's worker, started already (see `early_worker`). An extractor that cannot be
+    loaded fails every document still to extract with the reason, without loading it again for each.
     """
     from benchmark import __version__
     from benchmark.predictions import parse_records, prediction_to_json
@@ -192,10 +267,10 @@ def run_plan(plan: Plan, gold: GoldLoader, doc_ids: tuple[str, ...], root: Path,
     manifest: dict[str, Any] = {
         "run_id": "", "extractor": ex.name, "extractor_version": ex.version, "origin": plan.origin,
         "spec": plan.spec, "preset": plan.preset, "config": ex.config, "config_hash": ex.config_hash(),
-        "config_label": ex.config_label(), "reference": ex.reference, "gold_sha256": None,  # at the end
+        "config_label": ex.config_label(), "reference": is_reference(plan), "gold_sha256": None,  # at the end
         "factbench_version": __version__, "git_commit": _git_commit(), "packages": package_versions(),
         "python": sys.version.split()[0], "seed": seed, "shard": shard, "reuse": reuse,
-        "limits": {"timeout_s": timeout, "memory_mb": memory_mb},
+        "limits": {"timeout_s": timeout, "load_timeout_s": load_timeout, "memory_mb": memory_mb},
         "documents": {}, "timings": {"load_s": None, "extract_s": 0.0, "total_s": None},
         "peak_mem_mb": None, "created_at": now(), "finished_at": None, "complete": False, "status": "running",
     }
@@ -210,6 +285,7 @@ def run_plan(plan: Plan, gold: GoldLoader, doc_ids: tuple[str, ...], root: Path,
         raise
     outcome = RunOutcome(plan, path=folder.path)
     queued: list[str] = []  # documents sent to the worker and not answered yet, oldest first
+    load_failure: str | None = None  # why the extractor could not be loaded: every document fails with it
     shas: dict[str, str] = {}
     entries: dict[str, dict[str, Any] | None] = {}
 
@@ -244,7 +320,7 @@ def run_plan(plan: Plan, gold: GoldLoader, doc_ids: tuple[str, ...], root: Path,
 
     def run_documents() -> None:
         """Every document: from the cache or the worker, then parsed, cached, appended and scored."""
-        nonlocal worker, lines
+        nonlocal worker, lines, load_failure
         for position, doc_id in enumerate(doc_ids):
             document: Document = gold.documents[doc_id]
             entry = cached(doc_id)
@@ -253,23 +329,36 @@ def run_plan(plan: Plan, gold: GoldLoader, doc_ids: tuple[str, ...], root: Path,
             if entry is None and reuse == "always":
                 record.update(status="failed", reason="not in the cache (--reuse always)")
             elif entry is not None:
-                record.update(status="ok", source="cache", seconds=entry.get("seconds", 0.0))
+                seconds = entry.get("seconds")
+                record.update(status="ok", source="cache",
+                              seconds=float(seconds) if isinstance(seconds, (int, float)) else 0.0)
+            elif load_failure is not None:
+                record.update(status="failed", reason=load_failure)
             else:
+                loading = False
                 try:
                     if worker is None:
-                        worker = Worker(plan.worker_target, ex.config, memory_mb=memory_mb, wait=False)
+                        loading = True
+                        worker = Worker(plan.worker_target, ex.config, memory_mb=memory_mb, wait=False,
+                                        load_timeout=load_timeout)
                     if not worker.loaded:
+                        loading = True
                         worker.wait_loaded()
                         manifest["timings"]["load_s"] = worker.load_s
+                    loading = False
                     if not queued:
                         worker.submit(document)
                         queued.append(doc_id)
                     raw, seconds = worker.result(document, timeout, idle=gold.step)
                     queued.pop(0)
                     entry = {"records": raw, "seconds": seconds, "created_at": now()}
+                    if worker.last_unread:
+                        entry["unread"] = worker.last_unread
                     record.update(status="ok", source="run", seconds=seconds)
                 except WorkerFailure as exc:
                     record.update(status="failed", reason=str(exc))
+                    if loading:
+                        load_failure = str(exc)
                     if worker is not None:
                         drop_worker()
                     worker = None
@@ -288,6 +377,9 @@ def run_plan(plan: Plan, gold: GoldLoader, doc_ids: tuple[str, ...], root: Path,
             if entry is not None:
                 kept, problems = parse_records(entry["records"], doc_id, f"{ex.name} on {doc_id}")
                 record["records"] = len(kept)
+                unread = entry.get("unread")
+                if type(unread) is int and unread > 0:
+                    record["unread"] = unread  # answers the extractor could not read: parse errors
                 if problems:
                     record["problems"] = [str(p) for p in problems[:20]]
                     record["problem_count"] = len(problems)
@@ -367,7 +459,8 @@ def _score_run(folder, gold, doc_ids, outcome: RunOutcome, seed: int, facts) -> 
     facts.finish()  # facts.jsonl, written document by document as they were scored
 
 
-def early_worker(plan: Plan, root: Path, reuse: str, memory_mb: int) -> Worker | None:
+def early_worker(plan: Plan, root: Path, reuse: str, memory_mb: int, load_timeout: float = LOAD_TIMEOUT_S
+                 ) -> Worker | None:
     """The first extractor's process, started before the gold is read when it will surely be needed
     (nothing of it is cached yet): its start and loading overlap the parent's reading."""
     from benchmark.runs import PredictionCache
@@ -378,7 +471,7 @@ def early_worker(plan: Plan, root: Path, reuse: str, memory_mb: int) -> Worker |
                                                                                ex.config_hash())):
         return None
     try:
-        return Worker(plan.worker_target, ex.config, memory_mb=memory_mb, wait=False)
+        return Worker(plan.worker_target, ex.config, memory_mb=memory_mb, wait=False, load_timeout=load_timeout)
     except WorkerFailure:
         return None  # run_plan starts it again and records why it failed
 
@@ -389,23 +482,24 @@ def run_command(args) -> int:
 
     _check_limits(args)
     sets = parse_sets(args.set)
+    limit = min(CONSTRUCT_LIMIT_S, args.timeout)
     failures: list[str] = []
     if args.extractor:
         plans = []
         for spec in args.extractor:
             try:
-                plans.append(make_plan(spec, sets))
+                plans.append(make_plan(spec, sets, limit))
             except PluginBroken as exc:  # its import or constructor raised: a failed extractor, not bad input
                 failures.append(str(exc))
     else:
-        plans = default_plans(sets)
+        plans = default_plans(sets, limit)
     unknown_sets = (set(sets) - {p.extractor.name for p in plans} - {p.spec for p in plans}
                     - set(args.extractor))
     if unknown_sets:
         raise BadInput(f"--set names extractors that are not run: {', '.join(sorted(unknown_sets))}",
                        code="BAD_ARGUMENT")
     root = Path(args.out)
-    early = early_worker(plans[0], root, args.reuse, args.memory_mb) if plans else None
+    early = early_worker(plans[0], root, args.reuse, args.memory_mb, args.load_timeout) if plans else None
     try:
         # Documents first: extraction starts while the rest of the gold is validated (GoldLoader).
         gold = GoldLoader(args.gold, staged=True)
@@ -429,7 +523,7 @@ def run_command(args) -> int:
             progress.set_postfix_str(plan.title)
             result = run_plan(plan, gold, doc_ids, root, timeout=args.timeout, memory_mb=args.memory_mb,
                               reuse=args.reuse, seed=args.seed, shard=args.shard, progress=progress,
-                              worker=early if number == 0 else None)
+                              worker=early if number == 0 else None, load_timeout=args.load_timeout)
             known[result.path] = result.results
             for doc_id, reason in result.failed.items():
                 failures.append(f"{plan.title} on {doc_id}: {reason}")
@@ -463,13 +557,19 @@ def extract_command(args) -> int:
             valid = False
         if not valid:
             raise BadInput(f"--published {args.published!r}: expected YYYY-MM-DD", code="BAD_ARGUMENT")
-    plan = make_plan(args.extractor, parse_sets(args.set))
+    plan = make_plan(args.extractor, parse_sets(args.set), min(CONSTRUCT_LIMIT_S, args.timeout))
     document = Document(id=_doc_id(path), text=text, published=args.published)
     try:
-        with Worker(plan.worker_target, plan.extractor.config) as worker:
+        with Worker(plan.worker_target, plan.extractor.config, load_timeout=args.load_timeout) as worker:
             records, _ = worker.extract(document, args.timeout)
+            unread = worker.last_unread
     except WorkerFailure as exc:
+        if exc.reported is not None:  # a missing dependency, a bad config: the error as the extractor raised it
+            raise exc.reported from None
         raise ExtractorFailed(f"{plan.title}: {exc}") from None
+    if unread:
+        print(f"factbench: {plan.title}: {unread} answer(s) could not be read (counted as parse errors when "
+              "scored in a run)", file=sys.stderr)
     from benchmark.predictions import parse_records, prediction_to_json
 
     kept, problems = parse_records(records, document.id, plan.title)

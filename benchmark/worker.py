@@ -6,7 +6,9 @@ on resident memory (polled from /proc), not on address space, which torch exceed
 import. Replies travel on a private pipe; whatever the plugin prints goes to its log.
 
 Protocol (JSON lines): the parent sends `{"op": "extract", "doc": {...}}` or `{"op": "exit"}`
-on stdin; the worker answers on the reply pipe `{"op": "loaded"|"result", "ok": ..., ...}`.
+on stdin; the worker answers on the reply pipe `{"op": "loaded"|"result", "ok": ..., ...}`. A result
+carries the records, the seconds taken and `unread`: the answers the extractor reported it could not
+read (`last_stats["parse_failures"]`), which count as parse errors. NaN and infinity travel as null.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from benchmark.errors import FactbenchError, ReportedError
 from benchmark.types import Document
 
 LOG_TAIL_BYTES = 16_384
@@ -32,7 +35,12 @@ MAX_REPLY_BYTES = 200_000_000
 
 
 class WorkerFailure(Exception):
-    """The worker could not deliver: the message is the reason recorded in the run."""
+    """The worker could not deliver: the message is the reason recorded in the run. `reported`: the
+    factbench error the extractor's own code raised (a missing dependency, a bad config), if any."""
+
+    def __init__(self, message: str, reported: ReportedError | None = None):
+        super().__init__(message)
+        self.reported = reported
 
 
 def _rss_mb(pid: int) -> tuple[float, float]:
@@ -100,6 +108,7 @@ class Worker:
         self._load_timeout = load_timeout
         self.loaded = False
         self.info: dict[str, Any] = {}
+        self.last_unread = 0  # answers of the last document the extractor could not read (its parse failures)
         if wait:
             self.wait_loaded()
 
@@ -110,6 +119,10 @@ class Worker:
         reply = self._receive(self._load_timeout, "loading")
         if not reply.get("ok"):
             self.kill()
+            reported = reply.get("reported")
+            if isinstance(reported, dict) and isinstance(reported.get("line"), str):
+                error = ReportedError(reported["line"], reported.get("code"), int(reported.get("status") or 2))
+                raise WorkerFailure(error.line(), error)
             raise WorkerFailure(f"load failed: {reply.get('error', 'unknown error')}")
         self.loaded = True
         self.load_s = reply.get("load_s")
@@ -214,7 +227,10 @@ class Worker:
         reply = self._receive(timeout, f"extracting {document.id}", idle)
         if not reply.get("ok"):
             raise WorkerFailure(reply.get("error", "unknown error"))
-        return reply.get("records"), float(reply.get("seconds", 0.0))
+        unread = reply.get("unread")
+        self.last_unread = unread if type(unread) is int and unread >= 0 else 0
+        seconds = reply.get("seconds")
+        return reply.get("records"), float(seconds) if isinstance(seconds, (int, float)) else 0.0
 
     def close(self) -> None:
         if self.proc.poll() is None:
@@ -282,6 +298,25 @@ def _exit_with_parent() -> None:
     threading.Thread(target=watch, daemon=True, name="factbench-parent-watch").start()
 
 
+def _unread(extractor: Any) -> int:
+    """How many of its answers the extractor could not read on the last document, as it reports them in
+    `last_stats["parse_failures"]` (an LLM's malformed JSON): they count as parse errors."""
+    stats = getattr(extractor, "last_stats", None)
+    failures = stats.get("parse_failures") if isinstance(stats, dict) else None
+    return failures if type(failures) is int and failures > 0 else 0
+
+
+def _finite(value: Any) -> Any:
+    """`value` with every NaN or infinite float replaced by None."""
+    if isinstance(value, float):
+        return value if value == value and value not in (float("inf"), float("-inf")) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
 def _serve(reply_fd: int) -> int:
     _exit_with_parent()
     reply = os.fdopen(reply_fd, "w", encoding="utf-8")
@@ -311,7 +346,10 @@ def _serve(reply_fd: int) -> int:
                 info = {"name": extractor.name, "version": extractor.version}
                 send({"op": "loaded", "ok": True, "load_s": time.perf_counter() - start, "info": info})
             except BaseException as exc:  # a plugin may raise anything, SystemExit included
-                send({"op": "loaded", "ok": False, "error": _describe(exc)})
+                message: dict[str, Any] = {"op": "loaded", "ok": False, "error": _describe(exc)}
+                if isinstance(exc, FactbenchError):  # a missing dependency, a bad config: said as such
+                    message["reported"] = {"line": exc.line(), "code": exc.code, "status": exc.exit_status}
+                send(message)
                 return 1
             continue
         if op == "extract":
@@ -322,9 +360,13 @@ def _serve(reply_fd: int) -> int:
                 send({"op": "result", "ok": False, "error": f"exception: {_describe(exc)}"})
                 continue
             seconds = time.perf_counter() - start
+            reply_fields = {"op": "result", "ok": True, "records": records, "seconds": seconds,
+                            "unread": _unread(extractor)}
             try:
-                message = json.dumps({"op": "result", "ok": True, "records": records, "seconds": seconds},
-                                     allow_nan=False)
+                try:
+                    message = json.dumps(reply_fields, allow_nan=False)
+                except ValueError:  # NaN or infinity: null, as a predictions file's reader takes them
+                    message = json.dumps(_finite(reply_fields), allow_nan=False)
             except (TypeError, ValueError, RecursionError) as exc:
                 send({"op": "result", "ok": False,
                       "error": f"garbage: output is not JSON-serializable ({_describe(exc).split(' at ')[0]})"})

@@ -1,0 +1,185 @@
+"""A plugin's code running in the parent (import, constructor) and its loading in the worker.
+
+A constructor that exits or hangs costs that extractor only; what a plugin prints never reaches
+stdout; an extractor that cannot load fails its documents once, with the reason as its own code
+raised it; answers an extractor could not read are recorded; a plugin cannot take a built-in's
+name or make itself an unranked reference.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from benchmark.errors import BadInput
+from benchmark.runner import default_plans
+from tests.test_runner import factbench, read_csv
+
+PLUGINS = textwrap.dedent('''
+    import sys, time
+    from pathlib import Path
+    from benchmark.extractor import Extractor, require
+    from runners.rules import RulesExtractor
+
+    print("printed at import")
+
+    class Exits(Extractor):
+        name = "exits"
+        def __init__(self, config=None):
+            sys.exit("bye from the constructor")
+
+    class Sleeps(Extractor):
+        name = "sleeps"
+        def __init__(self, config=None):
+            time.sleep(60)
+
+    class Talks(Extractor):
+        name = "talks"
+        def __init__(self, config=None):
+            print("printed by the constructor")
+            super().__init__(config)
+        def extract(self, document):
+            return [{"type": "meeting", "slots": {"date": "2021-02-17"}}]
+
+    class FailsToLoad(Extractor):
+        name = "fails-to-load"
+        default_config = {"log": ""}
+        def load(self):
+            with open(self.config["log"], "a") as log:
+                log.write("loaded\\n")
+            raise OSError("model file missing")
+        def extract(self, document):
+            return []
+
+    class NeedsPackage(Extractor):
+        name = "needs-package"
+        def load(self):
+            require("no_such_package_xyz", extra="xyz")
+        def extract(self, document):
+            return []
+
+    class SlowLoad(Extractor):
+        name = "slow-load"
+        def load(self):
+            time.sleep(60)
+        def extract(self, document):
+            return []
+
+    class Unreadable(Extractor):
+        name = "unreadable"
+        def extract(self, document):
+            self.last_stats = {"parse_failures": 2}
+            return [{"type": "meeting", "slots": {"date": "2021-02-17"}}]
+
+    class Impostor(RulesExtractor):
+        def extract(self, document):
+            return []
+
+    class SaysReference(Extractor):
+        name = "says-reference"
+        reference = True
+        def extract(self, document):
+            return [{"type": "meeting", "slots": {"date": "2021-02-17"}}]
+''')
+DOC = "tass-2021-02-17"
+
+
+@pytest.fixture()
+def plugin(tmp_path: Path) -> Path:
+    path = tmp_path / "guarded.py"
+    path.write_text(PLUGINS)
+    return path
+
+
+def _manifests(runs: Path) -> dict[str, dict]:
+    return {m["extractor"]: m for m in (json.loads(p.read_text()) for p in runs.glob("*/manifest.json"))}
+
+
+def test_a_constructor_that_exits_or_hangs_costs_only_its_extractor(plugin: Path, tmp_path: Path) -> None:
+    started = time.monotonic()
+    result = factbench("run", "-e", f"{plugin}:Exits", "-e", f"{plugin}:Sleeps", "-e", "oracle",
+                       "--documents", "original", "--timeout", "2", "--out", str(tmp_path / "runs"))
+    assert time.monotonic() - started < 40
+    assert result.returncode == 1
+    failed = [line for line in result.stderr.splitlines() if line.startswith("factbench: failed:")]
+    assert len(failed) == 2
+    assert "Exits: cannot construct: SystemExit: bye from the constructor" in failed[0]
+    assert "Sleeps: cannot construct: took longer than 2 s" in failed[1]
+    assert _manifests(tmp_path / "runs")["oracle"]["status"] == "ok"
+    assert "printed at import" not in result.stdout
+
+
+def test_what_a_plugin_prints_never_reaches_stdout(plugin: Path, tmp_path: Path) -> None:
+    text = tmp_path / "news.txt"
+    text.write_text("Leaders met on 17 February 2021.\n")
+    result = factbench("extract", "-e", f"{plugin}:Talks", str(text))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert [json.loads(line)["type"] for line in lines] == ["meeting"]
+    assert "printed at import" in result.stderr and "printed by the constructor" in result.stderr
+
+
+def test_an_extractor_that_cannot_load_is_loaded_once(plugin: Path, tmp_path: Path) -> None:
+    log = tmp_path / "loads.log"
+    spec = f"{plugin}:FailsToLoad"
+    result = factbench("run", "-e", spec, "--set", f"{spec}.log={log}", "--documents", "all",
+                       "--out", str(tmp_path / "runs"))
+    assert result.returncode == 1
+    assert log.read_text().splitlines() == ["loaded"]
+    documents = _manifests(tmp_path / "runs")["fails-to-load"]["documents"]
+    assert len(documents) == 7
+    assert {d["status"] for d in documents.values()} == {"failed"}
+    assert {d["reason"].split(" at ")[0] for d in documents.values()} == {"load failed: OSError: model file missing"}
+
+
+def test_a_missing_dependency_raised_in_load_is_said_as_such(plugin: Path, tmp_path: Path) -> None:
+    text = tmp_path / "news.txt"
+    text.write_text("Leaders met.\n")
+    result = factbench("extract", "-e", f"{plugin}:NeedsPackage", str(text))
+    assert result.returncode == 2
+    own = [line for line in result.stderr.splitlines() if line.startswith("factbench:")]
+    assert own == ["factbench: MISSING_DEPENDENCY: no_such_package_xyz is not installed: pip install 'factbench[xyz]'"]
+
+
+def test_load_timeout_bounds_loading(plugin: Path, tmp_path: Path) -> None:
+    text = tmp_path / "news.txt"
+    text.write_text("Leaders met.\n")
+    started = time.monotonic()
+    result = factbench("extract", "-e", f"{plugin}:SlowLoad", str(text), "--load-timeout", "1")
+    assert time.monotonic() - started < 30
+    assert result.returncode == 1
+    assert "timeout: no answer after 1 s while loading" in result.stderr
+    bad = factbench("extract", "-e", f"{plugin}:SlowLoad", str(text), "--load-timeout", "0")
+    assert bad.returncode == 2 and "--load-timeout 0.0: expected a positive number" in bad.stderr
+
+
+def test_answers_an_extractor_could_not_read_are_recorded(plugin: Path, tmp_path: Path) -> None:
+    result = factbench("run", "-e", f"{plugin}:Unreadable", "--documents", "original", "--out", str(tmp_path / "r"))
+    assert result.returncode == 0, result.stderr
+    record = _manifests(tmp_path / "r")["unreadable"]["documents"][DOC]
+    assert (record["status"], record["records"], record["unread"]) == ("ok", 1, 2)
+    text = tmp_path / "news.txt"
+    text.write_text("Leaders met.\n")
+    extracted = factbench("extract", "-e", f"{plugin}:Unreadable", str(text))
+    assert "unreadable@default: 2 answer(s) could not be read" in extracted.stderr
+
+
+def test_a_plugin_cannot_take_a_builtins_name_or_opt_out_of_ranking(plugin: Path, tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    result = factbench("run", "-e", "rules", "-e", f"{plugin}:Impostor", "-e", f"{plugin}:SaysReference",
+                       "--documents", "original", "--out", str(runs))
+    assert result.returncode == 1
+    assert "Impostor: its name 'rules' is the built-in extractor runners.rules:RulesExtractor" in result.stderr
+    rows = {(r["extractor"], r["regime"]): r for r in read_csv(runs / "leaderboard.csv")}
+    assert rows[("says-reference", "lenient")]["reference"] in ("False", "false", "0", "")
+    assert rows[("says-reference", "lenient")]["rank"] not in ("", "ref")
+    assert _manifests(runs)["says-reference"]["reference"] is False
+
+
+def test_a_wrong_setting_of_a_default_extractor_is_bad_input() -> None:
+    with pytest.raises(BadInput, match="unknown config key"):
+        default_plans({"rules": {"foo": "1"}})
