@@ -122,6 +122,14 @@ def _scan() -> dict[str, ExtractorEntry]:
     return out
 
 
+def _import_path(folder: str) -> None:
+    """Put `folder` first on sys.path, as `python file.py` (its folder) and `python -m` (the current
+    folder) do: a plugin imports its own helper modules, and `module:Class` resolves from here."""
+    folder = os.path.abspath(folder)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+
+
 def _import_target(target: str, label: str) -> type:
     module_name, _, attr = target.partition(":")
     try:
@@ -129,12 +137,14 @@ def _import_target(target: str, label: str) -> type:
             path = Path(module_name)
             if not path.is_file():
                 raise BadInput(f"extractor file {module_name} does not exist")
+            _import_path(str(path.parent))
             name = f"factbench_plugin_{re.sub(r'[^A-Za-z0-9_]', '_', path.stem)}"
             spec = importlib.util.spec_from_file_location(name, path)
             module = importlib.util.module_from_spec(spec)
             sys.modules[name] = module
             spec.loader.exec_module(module)
         else:
+            _import_path(os.getcwd())
             module = importlib.import_module(module_name)
     except BadInput:
         raise
@@ -152,6 +162,8 @@ import importlib, importlib.util, sys
 target = sys.argv[1]
 module_name = target.partition(":")[0]
 if module_name.endswith(".py"):
+    import os
+    sys.path.insert(0, os.path.dirname(os.path.abspath(module_name)))
     spec = importlib.util.spec_from_file_location("factbench_probe", module_name)
     spec.loader.exec_module(importlib.util.module_from_spec(spec))
 else:
@@ -176,6 +188,13 @@ def _probe_import(target: str, label: str) -> None:
     if result.returncode != 0:
         lines = [line for line in result.stderr.strip().splitlines() if line.strip()]
         reason = lines[-1][:300] if lines else f"the import exited with status {result.returncode}"
+        parts = module_name.split(".")
+        absent = {f"ModuleNotFoundError: No module named '{'.'.join(parts[:i])}'" for i in range(1, len(parts) + 1)}
+        if not module_name.endswith(".py") and reason in absent:
+            # The module itself is not there (a typo, like a file that does not exist): bad input, not a
+            # plugin that broke while importing.
+            raise BadInput(f"extractor {label}: no module named {module_name!r} (from the current folder or "
+                           "an installed package)")
         cause = RuntimeError(reason)
         raise BadInput(f"extractor {label}: cannot import {module_name}: {reason}") from cause
 

@@ -9,6 +9,9 @@ name or make itself an unranked reference.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import textwrap
 import time
 from pathlib import Path
@@ -183,3 +186,35 @@ def test_a_plugin_cannot_take_a_builtins_name_or_opt_out_of_ranking(plugin: Path
 def test_a_wrong_setting_of_a_default_extractor_is_bad_input() -> None:
     with pytest.raises(BadInput, match="unknown config key"):
         default_plans({"rules": {"foo": "1"}})
+
+
+def test_plugins_import_as_python_would_from_the_current_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "helper.py").write_text("DATE = '2021-02-17'\n")
+    (folder / "myplug.py").write_text(textwrap.dedent('''
+        from benchmark.extractor import Extractor
+        from helper import DATE  # a module next to the plugin
+        class Dated(Extractor):
+            name = "dated"
+            def extract(self, document):
+                return [{"type": "meeting", "slots": {"date": DATE}}]
+    '''))
+    (folder / "news.txt").write_text("Leaders met.\n")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+
+    def extract(target: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-P", "-c", "from benchmark.cli import console; console()", "extract",
+                               "-e", target, "news.txt"], capture_output=True, text=True, cwd=folder, env=env,
+                              timeout=120)
+
+    # `python -P` stands for the installed `factbench` script: the current folder is not on its sys.path.
+    for target in ("myplug:Dated", "myplug.py:Dated", str(folder / "myplug.py") + ":Dated"):
+        result = extract(target)
+        assert result.returncode == 0, (target, result.stderr)
+        assert json.loads(result.stdout)["slots"] == {"date": "2021-02-17"}
+    for typo in ("myplgu:Dated", "nopkg.sub:Dated"):
+        result = extract(typo)
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.strip().endswith(f"no module named {typo.split(':')[0]!r} (from the current folder "
+                                              "or an installed package)")
