@@ -25,6 +25,7 @@ import json
 import logging
 import os
 import random
+import socket
 import threading
 import time
 import urllib.error
@@ -143,7 +144,23 @@ class OpenAIExtractor(Extractor):
     def load(self) -> None:
         if not self.base_url():
             raise BadInput("openai: not configured: set FACTBENCH_OPENAI_BASE_URL (or --set openai.base_url=...)")
+        self._check_reachable()
         self._model_id = self.configured_model() or self._first_model()
+
+    def _check_reachable(self) -> None:
+        """Connect once before any request: a server that is not there fails the load at once, instead of
+        every document after its retries. Behind a proxy the proxy answers for it: not checked."""
+        parts = urllib.parse.urlsplit(self.base_url())
+        host = parts.hostname
+        if not host or (urllib.request.getproxies().get(parts.scheme) and not urllib.request.proxy_bypass(host)):
+            return
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            with socket.create_connection((host, port), timeout=min(10.0, float(self.config["timeout"]))):
+                pass
+        except OSError as exc:
+            raise BadInput(f"openai: cannot connect to {host}:{port} ({exc.strerror or exc}): is the server "
+                           "running? (--set openai.base_url=... or FACTBENCH_OPENAI_BASE_URL)") from None
 
     # -- HTTP -----------------------------------------------------------------------------------
     def _headers(self) -> dict[str, str]:

@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from benchmark.errors import BadInput
 from benchmark.types import RECORD_TYPES, Document
 from runners.llm_common import (
     EXAMPLE_PUBLISHED,
@@ -318,16 +319,16 @@ def test_openai_gives_up_after_retries(clean_env):
         assert len(server.log) == 3
 
 
-def test_openai_connection_refused_is_retried_then_fails(clean_env):
+def test_openai_server_not_there_fails_the_load_at_once(clean_env):
     import socket
 
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    extractor = OpenAIExtractor({**FAST, "base_url": f"http://127.0.0.1:{port}", "model": "m", "max_retries": 1})
-    with pytest.raises(OpenAIRequestError, match="after 2 attempts"):
+    extractor = OpenAIExtractor({**FAST, "base_url": f"http://127.0.0.1:{port}", "model": "m", "max_retries": 5})
+    with pytest.raises(BadInput, match=f"openai: cannot connect to 127.0.0.1:{port} \\(Connection refused\\)"):
         extractor.extract(DOC)
-    assert extractor._counters["retries"] == 1
+    assert extractor._counters == {"requests": 0, "retries": 0, "cache_hits": 0}
 
 
 # --------------------------------------------------------------------------- the real SmolLM2 model
