@@ -10,6 +10,7 @@ rebuilt from every run in the folder.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import signal
@@ -243,6 +244,7 @@ class RunOutcome:
     failed: dict[str, str] = field(default_factory=dict)
     path: Path | None = None  # the run folder
     results: dict[str, Any] = field(default_factory=dict)  # doc_id -> scoring.DocumentResult, for the leaderboard
+    unread: dict[str, int] = field(default_factory=dict)  # doc_id -> answers the extractor could not read
 
 
 def run_plan(plan: Plan, gold: GoldLoader, doc_ids: tuple[str, ...], root: Path, *, timeout: float,
@@ -379,7 +381,7 @@ def run_plan(plan: Plan, gold: GoldLoader, doc_ids: tuple[str, ...], root: Path,
                 record["records"] = len(kept)
                 unread = entry.get("unread")
                 if type(unread) is int and unread > 0:
-                    record["unread"] = unread  # answers the extractor could not read: parse errors
+                    record["unread"] = outcome.unread[doc_id] = unread  # answers it could not read: parse errors
                 if problems:
                     record["problems"] = [str(p) for p in problems[:20]]
                     record["problem_count"] = len(problems)
@@ -455,7 +457,11 @@ def _score_run(folder, gold, doc_ids, outcome: RunOutcome, seed: int, facts) -> 
 
     ok_docs = tuple(d for d in doc_ids if d not in outcome.failed)
     report = score(gold, (), ok_docs, bootstrap=1000, seed=seed, known=outcome.results).report
-    atomic_write(folder.path / "scores.json", json.dumps(report.as_dict(), indent=2))
+    # Answers the extractor could not read are parse errors too: output that never became predictions.
+    # `unread_answers` says how many of the parse errors they are.
+    unread = sum(outcome.unread.get(d, 0) for d in ok_docs)
+    report = dataclasses.replace(report, parse_errors=report.parse_errors + unread)
+    atomic_write(folder.path / "scores.json", json.dumps({**report.as_dict(), "unread_answers": unread}, indent=2))
     facts.finish()  # facts.jsonl, written document by document as they were scored
 
 

@@ -165,6 +165,8 @@ def test_answers_an_extractor_could_not_read_are_recorded(plugin: Path, tmp_path
     assert result.returncode == 0, result.stderr
     record = _manifests(tmp_path / "r")["unreadable"]["documents"][DOC]
     assert (record["status"], record["records"], record["unread"]) == ("ok", 1, 2)
+    scores = json.loads(next((tmp_path / "r").glob("*-unreadable-*/scores.json")).read_text())
+    assert (scores["parse_errors"], scores["unread_answers"]) == (2, 2)
     text = tmp_path / "news.txt"
     text.write_text("Leaders met.\n")
     extracted = factbench("extract", "-e", f"{plugin}:Unreadable", str(text))
