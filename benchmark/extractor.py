@@ -16,6 +16,10 @@ Adding an extractor:
    pyproject.toml (`myname = "mypkg.module:MyExtractor"`), or run it without installing as
    `factbench run -e path/to/file.py:MyExtractor`. `factbench check-plugin NAME` names every
    contract violation. See examples/factbench-example-plugin.
+
+Keep the constructor cheap (it runs in the factbench process, 60 s at most), give the extractor a
+name of its own (not a built-in's), and report answers you could not read as
+`self.last_stats = {"parse_failures": n}` after each `extract()`: they count as parse errors.
 """
 
 from __future__ import annotations
