@@ -67,6 +67,8 @@ def _cmd_score(args: argparse.Namespace) -> int:
     from benchmark.scoring import score
 
     _check_numbers(args)
+    if args.facts:
+        _check_output(args.facts, "--facts", args.pred)
     gold, scope = _load_scope(args.gold, args.documents)
     warnings: list = []
     predictions = read_predictions(args.pred, gold.documents, warnings)
@@ -79,6 +81,20 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
         write_facts(args.facts, report.outcomes)
     return 0
+
+
+def _check_output(path: str, flag: str, *inputs: str) -> None:
+    """An output file that is a folder or one of the inputs is refused before any work (nothing is lost)."""
+    from pathlib import Path
+
+    from benchmark.errors import BadInput
+
+    out = Path(path)
+    if out.is_dir():
+        raise BadInput(f"{flag} {path}: is a folder, not a file", code="BAD_ARGUMENT")
+    for given in inputs:
+        if out.resolve() == Path(given).resolve():
+            raise BadInput(f"{flag} {path}: is the input {given}; it would be overwritten", code="BAD_ARGUMENT")
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:

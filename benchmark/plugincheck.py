@@ -105,17 +105,22 @@ def _heavy_imports(cls: type, target: str) -> list[str]:
     else:
         code = f"import {module}"
         argv = []
-    probe = code + f"; import sys; print(','.join(m for m in {HEAVY_MODULES!r} if m in sys.modules))"
+    # The answer is the line after a marker: whatever the plugin prints at import comes before it.
+    probe = code + f"; import sys; print('\\n{_MARK}' + ','.join(m for m in {HEAVY_MODULES!r} if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True, timeout=120)
-    found = result.stdout.strip()
+    found = next((line[len(_MARK):] for line in result.stdout.splitlines() if line.startswith(_MARK)), "")
     return [f"imports {m} at module import; import it inside load()" for m in found.split(",") if m]
 
 
+_MARK = "factbench-heavy-modules:"
+
+
 def check_plugin(target: str, sets: dict[str, dict[str, str]], timeout: float = 300.0) -> list[str]:
-    from benchmark.runner import make_plan
+    from benchmark.runner import check_set_targets, make_plan
     from benchmark.worker import Worker, WorkerFailure
 
-    plan = make_plan(target, sets)  # an unknown name or unimportable target is bad input (exit 2)
+    plan = make_plan(target, sets, min(60.0, timeout))  # an unknown name or unimportable target: exit 2
+    check_set_targets(sets, [plan])
     violations = _identity_violations(plan.cls) + _heavy_imports(plan.cls, target)
     try:
         with Worker(plan.worker_target, plan.extractor.config) as worker:

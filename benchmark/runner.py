@@ -163,6 +163,14 @@ def is_reference(plan: Plan) -> bool:
     return bool(plan.extractor.reference) and plan.origin == "built-in" and plan.extractor.name in REFERENCES
 
 
+def check_set_targets(sets: dict[str, dict[str, str]], plans: list[Plan], given: list[str] = ()) -> None:
+    """A `--set` for an extractor that is not run is a typo, never silently ignored."""
+    unknown = set(sets) - {p.extractor.name for p in plans} - {p.spec for p in plans} - set(given)
+    if unknown:
+        raise BadInput(f"--set names extractors that are not run: {', '.join(sorted(unknown))}",
+                       code="BAD_ARGUMENT")
+
+
 def _check_limits(args) -> None:
     import math
 
@@ -499,11 +507,7 @@ def run_command(args) -> int:
                 failures.append(str(exc))
     else:
         plans = default_plans(sets, limit)
-    unknown_sets = (set(sets) - {p.extractor.name for p in plans} - {p.spec for p in plans}
-                    - set(args.extractor))
-    if unknown_sets:
-        raise BadInput(f"--set names extractors that are not run: {', '.join(sorted(unknown_sets))}",
-                       code="BAD_ARGUMENT")
+    check_set_targets(sets, plans, args.extractor)
     root = Path(args.out)
     early = early_worker(plans[0], root, args.reuse, args.memory_mb, args.load_timeout) if plans else None
     try:
@@ -563,7 +567,9 @@ def extract_command(args) -> int:
             valid = False
         if not valid:
             raise BadInput(f"--published {args.published!r}: expected YYYY-MM-DD", code="BAD_ARGUMENT")
-    plan = make_plan(args.extractor, parse_sets(args.set), min(CONSTRUCT_LIMIT_S, args.timeout))
+    sets = parse_sets(args.set)
+    plan = make_plan(args.extractor, sets, min(CONSTRUCT_LIMIT_S, args.timeout))
+    check_set_targets(sets, [plan])
     document = Document(id=_doc_id(path), text=text, published=args.published)
     try:
         with Worker(plan.worker_target, plan.extractor.config, load_timeout=args.load_timeout) as worker:
@@ -596,9 +602,10 @@ def _doc_id(path: Path) -> str:
 def check_plugin_command(args) -> int:
     from benchmark.plugincheck import check_plugin
 
+    _check_limits(args)
     violations = check_plugin(args.target, parse_sets(args.set), timeout=args.timeout)
     for line in violations:
-        print(f"violation: {line}")
+        print(f"violation: {' '.join(line.split())}")
     if violations:
         print(f"{args.target}: {len(violations)} contract violation(s)")
         return 1

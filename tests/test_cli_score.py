@@ -138,3 +138,15 @@ def test_bad_gold_exits_2(tmp_path, capsys):
     pred = write_jsonl(tmp_path / "empty.jsonl", [])
     assert main(["score", "--pred", str(pred), "--gold", str(tmp_path / "no-gold")]) == 2
     assert len(capsys.readouterr().err.splitlines()) == 1
+
+
+def test_facts_output_never_overwrites_the_predictions_or_names_a_folder(tmp_path, capsys):
+    pred = tmp_path / "pred.jsonl"
+    pred.write_text('{"doc_id": "tass-2021-02-17", "type": "meeting", "slots": {}}\n')
+    before = pred.read_bytes()
+    assert main(["score", "--pred", str(pred), "--facts", str(pred)]) == 2
+    assert capsys.readouterr().err == (f"factbench: BAD_ARGUMENT: --facts {pred}: is the input {pred}; it would be "
+                                       "overwritten\n")
+    assert pred.read_bytes() == before
+    assert main(["score", "--pred", str(pred), "--facts", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == f"factbench: BAD_ARGUMENT: --facts {tmp_path}: is a folder, not a file\n"

@@ -220,3 +220,24 @@ def test_plugins_import_as_python_would_from_the_current_folder(tmp_path: Path) 
         assert result.returncode == 2, result.stderr
         assert result.stderr.strip().endswith(f"no module named {typo.split(':')[0]!r} (from the current folder "
                                               "or an installed package)")
+
+
+def test_settings_and_limits_are_checked_by_every_command(plugin: Path, tmp_path: Path) -> None:
+    text = tmp_path / "news.txt"
+    text.write_text("Leaders met.\n")
+    for argv, message in [
+        (("extract", "-e", "rules", "--set", "oracle.x=1", str(text)),
+         "--set names extractors that are not run: oracle"),
+        (("check-plugin", "rules", "--set", "bad.k=1"), "--set names extractors that are not run: bad"),
+        (("check-plugin", "rules", "--timeout", "0"), "--timeout 0.0: expected a positive number of seconds"),
+    ]:
+        result = factbench(*argv)
+        assert result.returncode == 2, argv
+        assert result.stderr.strip().splitlines() == [f"factbench: BAD_ARGUMENT: {message}"]
+
+
+def test_check_plugin_is_not_fooled_by_what_a_plugin_prints(plugin: Path) -> None:
+    result = factbench("check-plugin", f"{plugin}:Talks")
+    assert result.returncode == 0, result.stdout
+    assert result.stdout.strip().endswith("follows the extractor contract")
+    assert "violation" not in result.stdout
