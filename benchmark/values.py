@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 import functools
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
@@ -184,6 +185,16 @@ def parse_duration(raw: str) -> str:
         raise NormalizationError(str(exc)) from None
 
 
+# Vulgar fractions spelled out first: NFKC would glue "4½" into "41⁄2".
+_FRACTION_CHARS = str.maketrans({"½": " 1/2", "¼": " 1/4", "¾": " 3/4"})
+
+
+def _compatible(text: str) -> str:
+    """Full-width letters and digits, ligatures and other compatibility characters as their plain forms
+    (NFKC): "Ｐｕｔｉｎ" is Putin."""
+    return unicodedata.normalize("NFKC", text.translate(_FRACTION_CHARS))
+
+
 class Normalizer:
     """Normalizes values against one document's entity table (aliases, offices, countries)."""
 
@@ -267,7 +278,9 @@ class Normalizer:
         tokens = person_tokens(raw)
         # Nationality words and titles before a name, with the document's own country aliases
         # (invented ones in counterfactual variants: "Valdorian President Aurel Vantok").
-        while len(tokens) > 1 and (tokens[0] in self._alias[COUNTRY] or tokens[0] in TITLE_WORDS):
+        countries = self._alias[COUNTRY]
+        while len(tokens) > 1 and (tokens[0] in countries or tokens[0] in TITLE_WORDS
+                                   or tokens[0].removesuffix("s") in countries):  # "Valdorians' Vantok"
             tokens = tokens[1:]
         if not tokens:
             raise NormalizationError(f"not a name: {raw!r}")
@@ -352,7 +365,7 @@ class Normalizer:
     def normalize(self, raw: object, value_type: str) -> Normal:
         """Normal form of a predicted value; raises NormalizationError for a parse error."""
         if type(raw) is str:
-            text = raw.strip()
+            text = raw.strip() if raw.isascii() else _compatible(raw).strip()
         elif isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
             raise NormalizationError(f"{type(raw).__name__} is not a {value_type} value")
         else:

@@ -129,6 +129,8 @@ def test_docs_table_row_holds(row, doc, normalizer):
     ("PERSON", "President Putin", "Vladimir Putin"),
     ("PERSON", "Mr. Putin", "Vladimir Putin"),
     ("PERSON", "Ilham Aliyev, president", "Ilham Aliyev"),
+    ("PERSON", "Ｐｕｔｉｎ", "Vladimir Putin"),  # full-width letters (NFKC)
+    ("TEXT", "ＰＥＡＣＥＫＥＥＰＥＲＳ", "peacekeepers"),
     ("DATE", "9 November 2020", "2020-11-09"),
     ("DATE", "November 9, 2020", "2020-11-09"),
     ("DATE", "2020-11-09", "2020-11-09"),
@@ -316,3 +318,11 @@ def test_office_role(raw, role):
 def test_text_tokens():
     assert text_tokens("The Peacekeepers, an army!") == ("peacekeepers", "army")
     assert text_tokens("Russia’s troops") == text_tokens("Russia's troops") == ("russia", "s", "troops")
+
+
+def test_plural_demonyms_of_a_documents_own_countries_are_dropped_before_a_name(shipped_gold):
+    # The counterfactual's invented country (Valdoria) as a plural possessive, as "Russians' Putin" is read.
+    doc = shipped_gold.documents["tass-2021-02-17-cf1"]
+    normalizer = Normalizer(doc.entities)
+    assert normalizer.normalize("Valdorians' Vantok", "PERSON") == normalizer.normalize("Vantok", "PERSON")
+    assert normalizer.normalize("Vantok", "PERSON").key.startswith("entity:")
