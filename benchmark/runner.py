@@ -466,10 +466,13 @@ def _score_run(folder, gold, doc_ids, outcome: RunOutcome, seed: int, facts) -> 
     ok_docs = tuple(d for d in doc_ids if d not in outcome.failed)
     report = score(gold, (), ok_docs, bootstrap=1000, seed=seed, known=outcome.results).report
     # Answers the extractor could not read are parse errors too: output that never became predictions.
-    # `unread_answers` says how many of the parse errors they are.
+    # `unread_answers` says how many of the parse errors they are (written when there are any: otherwise
+    # scores.json is what `factbench score --json` prints for the run's predictions).
     unread = sum(outcome.unread.get(d, 0) for d in ok_docs)
-    report = dataclasses.replace(report, parse_errors=report.parse_errors + unread)
-    atomic_write(folder.path / "scores.json", json.dumps({**report.as_dict(), "unread_answers": unread}, indent=2))
+    data = dataclasses.replace(report, parse_errors=report.parse_errors + unread).as_dict()
+    if unread:
+        data["unread_answers"] = unread
+    atomic_write(folder.path / "scores.json", json.dumps(data, indent=2))
     facts.finish()  # facts.jsonl, written document by document as they were scored
 
 
