@@ -193,7 +193,13 @@ def _parse_records(raw: Any, doc: Document, entities: Mapping[str, Entity], norm
             problems.add("DUPLICATE_ID", "record id is used twice", rid)
             continue
         seen.add(rid)
-        if not isinstance(rtype, str) or rtype not in RECORD_TYPES:  # a list here is unhashable
+        if rtype is None:
+            problems.add("MISSING_FIELD", "the record has no 'type'", rid)
+            continue
+        if not isinstance(rtype, str):  # a list here is unhashable
+            problems.add("BAD_FIELD", f"type {str(rtype)[:60]!r} must be a string", rid)
+            continue
+        if rtype not in RECORD_TYPES:
             problems.add("UNKNOWN_TYPE", f"type {str(rtype)[:60]!r} is not in the schema", rid)
             continue
         spec = RECORD_TYPES[rtype]
