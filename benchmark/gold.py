@@ -363,9 +363,12 @@ def validate_gold(path: Path | None = None) -> list[InputProblem]:
     path = path or default_gold_dir()
     if not path.exists():
         return [InputProblem("FILE_NOT_FOUND", str(path), "no such file or folder")]
+    files = _gold_files(path)
+    if not files:  # as load_gold: an empty folder is no gold
+        return [InputProblem("FILE_NOT_FOUND", str(path), "no gold files (*.json)")]
     problems: list[InputProblem] = []
     ids: dict[str, Path] = {}
-    for file in _gold_files(path):
+    for file in files:
         gold, found = read_gold_file(file)
         problems.extend(found)
         if gold is not None:

@@ -6,8 +6,9 @@ import copy
 import hashlib
 
 import pytest
-from conftest import MINI_TEXT, mini_gold_dict, write_gold_dir
+from conftest import MINI_ID, MINI_TEXT, mini_gold_dict, write_gold_dir, write_jsonl
 
+from benchmark.cli import main
 from benchmark.errors import GoldError
 from benchmark.gold import load_gold, validate_gold
 from benchmark.types import InputProblem
@@ -63,3 +64,22 @@ def test_an_unknown_record_type_is_still_unknown_type(tmp_path):
     _record(gold, "talks")["type"] = "treaty"
     path, problems = _problems(tmp_path, gold)
     assert problems == [InputProblem("UNKNOWN_TYPE", f"{path}: record talks", "type 'treaty' is not in the schema")]
+
+
+# --------------------------------------------------------------------------- a folder without gold files
+
+
+@pytest.mark.parametrize("content", [[], ["README.txt"]])
+def test_a_folder_without_gold_files_is_file_not_found_in_validate_and_score(tmp_path, capsys, content):
+    empty = tmp_path / "gold"
+    empty.mkdir()
+    for name in content:
+        (empty / name).write_text("not gold\n", encoding="utf-8")
+    assert validate_gold(empty) == [InputProblem("FILE_NOT_FOUND", str(empty), "no gold files (*.json)")]
+    assert main(["validate-gold", str(empty)]) == 2
+    out = capsys.readouterr()
+    assert out.out == ""
+    assert out.err.splitlines() == [f"{empty}: FILE_NOT_FOUND: no gold files (*.json)"]
+    pred = write_jsonl(tmp_path / "pred.jsonl", [{"doc_id": MINI_ID, "type": "meeting", "slots": {}}])
+    assert main(["score", "--pred", str(pred), "--gold", str(empty)]) == 2
+    assert capsys.readouterr().err.splitlines() == [f"factbench: {empty}: FILE_NOT_FOUND: no gold files (*.json)"]
