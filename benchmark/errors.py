@@ -30,6 +30,7 @@ CODES: dict[str, tuple[str, str]] = {
     "MISSING_EVIDENCE": ("error", "a scored gold value has no evidence span"),
     "DUPLICATE_ID": ("error", "an id is used twice"),
     "DUPLICATE_VALUE": ("error", "a gold slot lists the same value twice"),
+    "UNKNOWN_VARIANT_OF": ("error", "a gold variant's variant_of names no original document of the gold set"),
     "SCHEMA_VERSION": ("error", "an unsupported gold schema version"),
     "TEXT_HASH_MISMATCH": ("error", "a document's text does not match its recorded sha256"),
     "NESTED_TOO_DEEP": ("error", "a JSON value is nested deeper than the nesting limit"),

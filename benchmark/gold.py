@@ -35,6 +35,8 @@ from benchmark.types import (
 from benchmark.values import NormalizationError, Normalizer
 
 SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")  # as hashlib's hexdigest writes it
+PERTURBATIONS = ("counterfactual", "paraphrase")  # a variant's; an original has none
 MAX_GOLD_BYTES = 20_000_000
 MAX_GOLD_RECORDS = 10_000  # records of one gold document
 MAX_GOLD_VALUE_CHARS = 500  # a canonical value, alias or literal: longer ones could never match a prediction
@@ -113,9 +115,14 @@ def _parse_document(raw: Any, path: Path, problems: _Problems, seeds: Path) -> t
         return None
     recorded = raw.get("text_sha256")
     digest = hashlib.sha256(data).hexdigest()
-    if recorded is not None and not isinstance(recorded, str):
+    if recorded is None:  # absent or null: the text could change unnoticed
+        state = "null" if "text_sha256" in raw else "missing"
+        problems.add("MISSING_FIELD", f"text_sha256 is {state}: seeds/{text_file} has sha256 {digest}")
+    elif not isinstance(recorded, str):
         problems.add("BAD_FIELD", f"text_sha256 {recorded!r} is not a hex string")
-    elif recorded is not None and recorded != digest:
+    elif not SHA256_HEX.fullmatch(recorded):
+        problems.add("BAD_FIELD", f"text_sha256 {recorded[:70]!r} is not a sha256 (64 lowercase hex digits)")
+    elif recorded != digest:
         problems.add("TEXT_HASH_MISMATCH", f"seeds/{text_file} has sha256 {digest[:12]}…, gold says {recorded[:12]}…")
     published = raw.get("published")
     if published is not None and not (isinstance(published, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", published)):
@@ -125,8 +132,23 @@ def _parse_document(raw: Any, path: Path, problems: _Problems, seeds: Path) -> t
         if raw.get(key) is not None and not isinstance(raw.get(key), str):
             problems.add("BAD_FIELD", f"{key} {str(raw.get(key))[:60]!r} must be a string or null")
             return None
+    _check_variant_fields(raw.get("variant_of"), raw.get("perturbation"), problems)
     document = Document(doc_id, text, published, raw.get("source"), raw.get("variant_of"), raw.get("perturbation"))
     return document, text_file, digest
+
+
+def _check_variant_fields(variant_of: str | None, perturbation: str | None, problems: _Problems) -> None:
+    """An original has neither `variant_of` nor `perturbation`; a variant has both, its perturbation one of
+    PERTURBATIONS. Whether `variant_of` names a document of the set is checked across files (validate_gold)."""
+    if perturbation is not None and perturbation not in PERTURBATIONS:
+        problems.add("BAD_FIELD", f"perturbation {perturbation[:60]!r} is not one of {', '.join(PERTURBATIONS)} "
+                                  f"(null for an original)")
+    elif variant_of is not None and perturbation is None:
+        problems.add("MISSING_FIELD", f"perturbation is missing: a variant (variant_of {variant_of[:60]!r}) "
+                                      f"is one of {', '.join(PERTURBATIONS)}")
+    elif perturbation is not None and variant_of is None:
+        problems.add("MISSING_FIELD", f"variant_of is missing: a {perturbation} is a variant of a document "
+                                      f"(null perturbation for an original)")
 
 
 def _parse_entities(raw: Any, problems: _Problems) -> dict[str, Entity]:
@@ -359,7 +381,12 @@ def _gold_files(path: Path) -> list[Path]:
 
 
 def validate_gold(path: Path | None = None) -> list[InputProblem]:
-    """Every problem of every gold file under `path` (a folder or one file), plus cross-file ones."""
+    """Every problem of every gold file under `path` (a folder or one file), plus cross-file ones.
+
+    Across files: document ids are unique, and each variant's `variant_of` names an original document of
+    the set (for one file, of the gold files beside it). `load_gold` checks the ids but not `variant_of`:
+    scoring a variant without its original (`--gold gold/x-cf1.json`) is fine, only robustness pairs them.
+    """
     path = path or default_gold_dir()
     if not path.exists():
         return [InputProblem("FILE_NOT_FOUND", str(path), "no such file or folder")]
@@ -368,6 +395,8 @@ def validate_gold(path: Path | None = None) -> list[InputProblem]:
         return [InputProblem("FILE_NOT_FOUND", str(path), "no gold files (*.json)")]
     problems: list[InputProblem] = []
     ids: dict[str, Path] = {}
+    variants: list[tuple[Path, Document]] = []
+    documents: dict[str, str | None] = {}  # id -> variant_of, of every document in the set
     for file in files:
         gold, found = read_gold_file(file)
         problems.extend(found)
@@ -376,7 +405,44 @@ def validate_gold(path: Path | None = None) -> list[InputProblem]:
                 message = f"document id {gold.id!r} also in {ids[gold.id]}"
                 problems.append(InputProblem("DUPLICATE_ID", str(file), message))
             ids[gold.id] = file
+            documents.setdefault(gold.id, gold.document.variant_of)
+            if gold.document.variant_of is not None:
+                variants.append((file, gold.document))
+    if variants and not path.is_dir():
+        documents = {**_sibling_documents(path), **documents}
+    for file, document in variants:
+        problems.extend(_check_variant_of(file, document, documents))
     return problems
+
+
+def _check_variant_of(file: Path, document: Document, documents: Mapping[str, str | None]) -> list[InputProblem]:
+    """UNKNOWN_VARIANT_OF when a variant's `variant_of` is no original document of `documents`."""
+    target = document.variant_of
+    assert target is not None
+    if target == document.id:
+        message = f"variant_of {target!r} is the document itself"
+    elif target not in documents:
+        message = f"variant_of {target[:60]!r} names no gold document of the set"
+    elif documents[target] is not None:
+        message = f"variant_of {target!r} is itself a variant (of {documents[target]!r}), not an original"
+    else:
+        return []
+    return [InputProblem("UNKNOWN_VARIANT_OF", str(file), message)]
+
+
+def _sibling_documents(file: Path) -> dict[str, str | None]:
+    """id -> variant_of of the documents of the other gold files in `file`'s folder (unvalidated: a file
+    that does not decode, or has no string id, is skipped; validating the folder reports it)."""
+    out: dict[str, str | None] = {}
+    for sibling in sorted(file.parent.glob("*.json")):
+        if sibling.resolve() == file.resolve():
+            continue
+        raw = _decode_gold_file(sibling, _Problems(sibling), nesting=False)
+        document = raw.get("document") if raw is not None else None
+        if isinstance(document, dict) and isinstance(document.get("id"), str):
+            variant_of = document.get("variant_of")
+            out.setdefault(document["id"], variant_of if isinstance(variant_of, str) else None)
+    return out
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ span, so spans counted in bytes instead of code points would not validate.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -70,6 +71,7 @@ def mini_gold_dict() -> dict[str, Any]:
         "document": {
             "id": MINI_ID, "text_file": MINI_TEXT_FILE, "published": "2021-03-03", "source": "hand-made",
             "variant_of": None, "perturbation": None,
+            "text_sha256": hashlib.sha256(MINI_TEXT.encode("utf-8")).hexdigest(),
         },
         "entities": [
             _entity("putin", "PERSON", "Vladimir Putin", "Putin"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter
 
@@ -96,6 +97,7 @@ def test_gold_sha256_is_stable_and_covers_the_facts(tmp_path):
     assert gold_sha256(load_gold(write_gold_dir(tmp_path / "c", gold))) != first
     # Another text: another hash.
     changed = mini_gold_dict()
+    changed["document"]["text_sha256"] = hashlib.sha256((MINI_TEXT + "\nMore.\n").encode("utf-8")).hexdigest()
     assert gold_sha256(load_gold(write_gold_dir(tmp_path / "d", changed, MINI_TEXT + "\nMore.\n"))) != first
 
 

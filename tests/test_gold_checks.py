@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 
 import pytest
-from conftest import MINI_ID, MINI_TEXT, mini_gold_dict, write_gold_dir, write_jsonl
+from conftest import MINI_ID, MINI_TEXT, MINI_TEXT_FILE, mini_gold_dict, write_gold_dir, write_jsonl
 
 from benchmark.cli import main
 from benchmark.errors import GoldError
-from benchmark.gold import load_gold, validate_gold
+from benchmark.gold import default_gold_dir, load_gold, validate_gold
 from benchmark.types import InputProblem
 
 MINI_SHA = hashlib.sha256(MINI_TEXT.encode("utf-8")).hexdigest()
@@ -83,3 +84,141 @@ def test_a_folder_without_gold_files_is_file_not_found_in_validate_and_score(tmp
     pred = write_jsonl(tmp_path / "pred.jsonl", [{"doc_id": MINI_ID, "type": "meeting", "slots": {}}])
     assert main(["score", "--pred", str(pred), "--gold", str(empty)]) == 2
     assert capsys.readouterr().err.splitlines() == [f"factbench: {empty}: FILE_NOT_FOUND: no gold files (*.json)"]
+
+
+# --------------------------------------------------------------------------- text_sha256
+
+
+@pytest.mark.parametrize(("state", "edit"), [("missing", lambda d: d.pop("text_sha256")),
+                                             ("null", lambda d: d.update(text_sha256=None))])
+def test_a_missing_or_null_text_sha256_is_an_error_naming_the_field(tmp_path, state, edit):
+    gold = mini_gold_dict()
+    edit(gold["document"])
+    path, problems = _problems(tmp_path, gold)
+    assert problems == [InputProblem(
+        "MISSING_FIELD", str(path), f"text_sha256 is {state}: seeds/{MINI_TEXT_FILE} has sha256 {MINI_SHA}")]
+    with pytest.raises(GoldError, match=f"MISSING_FIELD: text_sha256 is {state}"):
+        load_gold(path.parent)
+
+
+@pytest.mark.parametrize("value", ["xyz", MINI_SHA.upper(), MINI_SHA[:63], MINI_SHA + "0", "", f" {MINI_SHA}"],
+                         ids=["not-hex", "upper-case", "63-digits", "65-digits", "empty", "leading-space"])
+def test_a_text_sha256_that_is_not_64_lowercase_hex_digits_is_a_bad_field(tmp_path, value):
+    gold = mini_gold_dict()
+    gold["document"]["text_sha256"] = value
+    path, problems = _problems(tmp_path, gold)
+    assert problems == [InputProblem(
+        "BAD_FIELD", str(path), f"text_sha256 {value!r} is not a sha256 (64 lowercase hex digits)")]
+
+
+def test_a_text_sha256_that_is_not_a_string_is_a_bad_field(tmp_path):
+    gold = mini_gold_dict()
+    gold["document"]["text_sha256"] = 12
+    path, problems = _problems(tmp_path, gold)
+    assert problems == [InputProblem("BAD_FIELD", str(path), "text_sha256 12 is not a hex string")]
+
+
+def test_a_well_formed_but_wrong_text_sha256_is_still_a_hash_mismatch(tmp_path):
+    gold = mini_gold_dict()
+    gold["document"]["text_sha256"] = "0" * 64
+    path, problems = _problems(tmp_path, gold)
+    assert [(p.code, p.where) for p in problems] == [("TEXT_HASH_MISMATCH", str(path))]
+
+
+def test_the_fixture_text_sha256_is_the_texts(tmp_path):
+    """The tiny gold records its text's sha256, as every gold file must."""
+    folder = write_gold_dir(tmp_path, mini_gold_dict())
+    assert json.loads((folder / "mini.json").read_text(encoding="utf-8"))["document"]["text_sha256"] == MINI_SHA
+    assert load_gold(folder).documents[MINI_ID].text_sha256 == MINI_SHA
+
+
+# --------------------------------------------------------------------------- variants
+
+
+def _variant(**fields):
+    gold = mini_gold_dict()
+    gold["document"].update(id="mini-cf", variant_of=MINI_ID, perturbation="counterfactual")
+    gold["document"].update(fields)
+    return gold
+
+
+def _variant_problems(tmp_path, variant, original=True):
+    if original:
+        write_gold_dir(tmp_path, mini_gold_dict())
+    folder = write_gold_dir(tmp_path, variant, name="mini-cf.json")
+    return folder / "mini-cf.json", validate_gold(folder)
+
+
+def test_a_variant_of_a_document_in_the_set_is_valid(tmp_path):
+    path, problems = _variant_problems(tmp_path, _variant())
+    assert problems == []
+    assert validate_gold(path) == []  # one file: its original is looked up beside it
+    gold = load_gold(path.parent)
+    assert gold.scope("original") == (MINI_ID,)
+    assert gold.documents["mini-cf"].document.perturbation == "counterfactual"
+
+
+@pytest.mark.parametrize("perturbation", ["weird", "Counterfactual", "original", ""])
+def test_an_unknown_perturbation_is_a_bad_field(tmp_path, perturbation):
+    path, problems = _variant_problems(tmp_path, _variant(perturbation=perturbation))
+    assert problems == [InputProblem(
+        "BAD_FIELD", str(path),
+        f"perturbation {perturbation!r} is not one of counterfactual, paraphrase (null for an original)")]
+    with pytest.raises(GoldError, match="BAD_FIELD: perturbation"):
+        load_gold(path.parent)
+
+
+def test_an_original_with_a_perturbation_has_no_variant_of(tmp_path):
+    gold = mini_gold_dict()
+    gold["document"]["perturbation"] = "paraphrase"
+    path, problems = _problems(tmp_path, gold)
+    assert problems == [InputProblem(
+        "MISSING_FIELD", str(path),
+        "variant_of is missing: a paraphrase is a variant of a document (null perturbation for an original)")]
+
+
+@pytest.mark.parametrize("edit", [lambda d: d.update(perturbation=None), lambda d: d.pop("perturbation")])
+def test_a_variant_without_a_perturbation(tmp_path, edit):
+    variant = _variant()
+    edit(variant["document"])
+    path, problems = _variant_problems(tmp_path, variant)
+    assert problems == [InputProblem(
+        "MISSING_FIELD", str(path),
+        f"perturbation is missing: a variant (variant_of {MINI_ID!r}) is one of counterfactual, paraphrase")]
+
+
+def test_a_variant_of_no_document_of_the_set(tmp_path):
+    path, problems = _variant_problems(tmp_path, _variant(variant_of="mini-2099-01-01"))
+    assert problems == [InputProblem(
+        "UNKNOWN_VARIANT_OF", str(path), "variant_of 'mini-2099-01-01' names no gold document of the set")]
+    assert main(["validate-gold", str(path.parent)]) == 2
+    assert validate_gold(path) == problems  # one file: nor beside it
+
+
+def test_a_variant_whose_original_is_not_in_the_set(tmp_path):
+    path, problems = _variant_problems(tmp_path, _variant(), original=False)
+    assert problems == [InputProblem(
+        "UNKNOWN_VARIANT_OF", str(path), f"variant_of {MINI_ID!r} names no gold document of the set")]
+
+
+def test_a_variant_of_itself_or_of_another_variant(tmp_path):
+    path, problems = _variant_problems(tmp_path / "a", _variant(variant_of="mini-cf"))
+    assert problems == [InputProblem("UNKNOWN_VARIANT_OF", str(path), "variant_of 'mini-cf' is the document itself")]
+    second = _variant(id="mini-cf-2", variant_of="mini-cf", perturbation="paraphrase")
+    folder = write_gold_dir(tmp_path / "b", mini_gold_dict())
+    write_gold_dir(tmp_path / "b", _variant(), name="mini-cf.json")
+    write_gold_dir(tmp_path / "b", second, name="mini-cf-2.json")
+    assert validate_gold(folder) == [InputProblem(
+        "UNKNOWN_VARIANT_OF", str(folder / "mini-cf-2.json"),
+        f"variant_of 'mini-cf' is itself a variant (of {MINI_ID!r}), not an original")]
+
+
+def test_load_gold_scores_a_variant_without_its_original(tmp_path):
+    """Scoring one variant file is fine; only validate-gold checks that the set holds its original."""
+    path, _ = _variant_problems(tmp_path, _variant(), original=False)
+    assert list(load_gold(path).documents) == ["mini-cf"]
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in default_gold_dir().glob("*.json")))
+def test_each_shipped_gold_file_validates_alone(name):
+    assert validate_gold(default_gold_dir() / name) == []
