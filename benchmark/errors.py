@@ -30,6 +30,7 @@ CODES: dict[str, tuple[str, str]] = {
     "MISSING_EVIDENCE": ("error", "a scored gold value has no evidence span"),
     "DUPLICATE_ID": ("error", "an id is used twice"),
     "DUPLICATE_VALUE": ("error", "a gold slot lists the same value twice"),
+    "DUPLICATE_RECORD": ("error", "a gold record has the same type and scored values as another record"),
     "UNKNOWN_VARIANT_OF": ("error", "a gold variant's variant_of names no original document of the gold set"),
     "SCHEMA_VERSION": ("error", "an unsupported gold schema version"),
     "TEXT_HASH_MISMATCH": ("error", "a document's text does not match its recorded sha256"),

@@ -200,6 +200,7 @@ def _parse_records(raw: Any, doc: Document, entities: Mapping[str, Entity], norm
         return ()
     records: list[GoldRecord] = []
     seen: set[str] = set()
+    signatures: dict[tuple[str, frozenset[tuple[str, str]]], str] = {}  # -> the first record with it
     if len(raw) > MAX_GOLD_RECORDS:
         problems.add("TOO_MANY_RECORDS", f"{len(raw)} records (limit {MAX_GOLD_RECORDS})")
         return ()
@@ -224,6 +225,7 @@ def _parse_records(raw: Any, doc: Document, entities: Mapping[str, Entity], norm
         if rtype not in RECORD_TYPES:
             problems.add("UNKNOWN_TYPE", f"type {str(rtype)[:60]!r} is not in the schema", rid)
             continue
+        before = len(problems.items)
         spec = RECORD_TYPES[rtype]
         slots = item.get("slots", {})
         if not isinstance(slots, dict):
@@ -258,7 +260,24 @@ def _parse_records(raw: Any, doc: Document, entities: Mapping[str, Entity], norm
                 keys.add(key)
                 values.append(gold_value)
         records.append(GoldRecord(rid, doc.id, rtype, descriptive, tuple(values), item.get("note")))
+        if values and len(problems.items) == before:  # a record missing a bad value is no copy
+            first = signatures.setdefault(_signature(rtype, values), rid)
+            if first != rid:
+                problems.add("DUPLICATE_RECORD", f"same type and scored values as record {first!r} "
+                                                 f"(evidence and descriptive slots aside)", rid)
     return tuple(records)
+
+
+def _signature(rtype: str, values: Iterable[GoldValue]) -> tuple[str, frozenset[tuple[str, str]]]:
+    """What makes two gold records the same fact for the scorer: the type and, slot by slot, the key of
+    each scored value's normal form (`entity:ID` for an entity, the normalized literal otherwise), a list
+    slot as a set. Evidence, notes, aliases and descriptive slots (`name`, `description`) are left out:
+    no value is scored on them. A fact annotated twice counts twice: alignment is one-to-one, so an
+    extractor that states it once is aligned with one copy and every value of the other is an fn
+    (stating it twice in the same words is what the scorer collapses as a duplicate). Records without
+    a scored value hold no fact and are never copies.
+    """
+    return rtype, frozenset((v.slot, v.normals[0].key if v.normals else v.canonical) for v in values)
 
 
 def _parse_value(value: Any, doc: Document, rid: str, rtype: str, slot_spec: Any,

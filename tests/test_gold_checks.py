@@ -7,7 +7,7 @@ import hashlib
 import json
 
 import pytest
-from conftest import MINI_ID, MINI_TEXT, MINI_TEXT_FILE, mini_gold_dict, write_gold_dir, write_jsonl
+from conftest import MINI_ID, MINI_TEXT, MINI_TEXT_FILE, ev, mini_gold_dict, write_gold_dir, write_jsonl
 
 from benchmark.cli import main
 from benchmark.errors import GoldError
@@ -222,3 +222,100 @@ def test_load_gold_scores_a_variant_without_its_original(tmp_path):
 @pytest.mark.parametrize("name", sorted(p.name for p in default_gold_dir().glob("*.json")))
 def test_each_shipped_gold_file_validates_alone(name):
     assert validate_gold(default_gold_dir() / name) == []
+
+
+# --------------------------------------------------------------------------- duplicate records
+
+
+def test_a_record_copied_under_a_new_id_is_a_duplicate(tmp_path):
+    gold = mini_gold_dict()
+    _copy_of(gold, "summit", "summit-again")
+    path, problems = _problems(tmp_path, gold)
+    assert problems == [InputProblem(
+        "DUPLICATE_RECORD", f"{path}: record summit-again",
+        "same type and scored values as record 'summit' (evidence and descriptive slots aside)")]
+    with pytest.raises(GoldError) as info:
+        load_gold(path.parent)
+    assert str(info.value) == (f"{path}: record summit-again: DUPLICATE_RECORD: same type and scored values as "
+                               f"record 'summit' (evidence and descriptive slots aside)")
+
+
+def test_a_duplicate_ignores_descriptive_slots_evidence_notes_and_list_order(tmp_path):
+    gold = mini_gold_dict()
+    copied = _copy_of(gold, "talks", "talks-2")
+    copied["description"] = "another description entirely"
+    copied["note"] = "a note"
+    copied["slots"]["participants"].reverse()  # a list slot is a set
+    copied["slots"]["participants"][0]["evidence"] = [ev("Pashinyan", 1)]
+    copied["slots"]["initiator"]["evidence"] = [ev("Putin", 1)]
+    copied["slots"]["date"]["note"] = "another note"
+    path, problems = _problems(tmp_path, gold)
+    problem = _only(problems, "DUPLICATE_RECORD")
+    assert problem.where == f"{path}: record talks-2"
+    assert "'talks'" in problem.message
+    assert len(problems) == 1
+
+
+def test_a_duplicate_compares_literal_values_by_their_normal_form(tmp_path):
+    gold = mini_gold_dict()
+    copied = _copy_of(gold, "deployment", "deployment-2")
+    copied["slots"]["force"] = {"value": "Peacekeepers", "evidence": [ev("peacekeepers")]}  # no aliases either
+    path, problems = _problems(tmp_path, gold)
+    problem = _only(problems, "DUPLICATE_RECORD")
+    assert (problem.where, problem.message) == (
+        f"{path}: record deployment-2",
+        "same type and scored values as record 'deployment' (evidence and descriptive slots aside)")
+
+
+def test_each_later_copy_names_the_first_record(tmp_path):
+    gold = mini_gold_dict()
+    _copy_of(gold, "office-putin", "office-putin-2")
+    _copy_of(gold, "office-putin", "office-putin-3")
+    path, problems = _problems(tmp_path, gold)
+    assert [(p.code, p.where, p.message.split(" (")[0]) for p in problems] == [
+        ("DUPLICATE_RECORD", f"{path}: record office-putin-2", "same type and scored values as record 'office-putin'"),
+        ("DUPLICATE_RECORD", f"{path}: record office-putin-3", "same type and scored values as record 'office-putin'"),
+    ]
+
+
+@pytest.mark.parametrize("change", ["one value more", "one value less", "another value", "another type"])
+def test_records_that_differ_in_a_scored_value_or_type_are_not_duplicates(tmp_path, change):
+    gold = mini_gold_dict()
+    copied = _copy_of(gold, "summit", "summit-2")
+    if change == "one value more":
+        copied["slots"]["initiator"] = {"entity": "putin", "evidence": [ev("Putin", 3)]}
+    elif change == "one value less":
+        del copied["slots"]["duration"]
+    elif change == "another value":
+        copied["slots"]["participants"][1] = {"entity": "pashinyan", "evidence": [ev("Pashinyan", 2)]}
+        copied["slots"]["participants"].pop(2)
+    else:  # the statement has the summit's date and people: another type, another fact
+        copied["type"] = "agreement"
+        copied["slots"] = {k: v for k, v in copied["slots"].items() if k in ("date", "location")}
+        copied["slots"]["signatories"] = _record(gold, "summit")["slots"]["participants"]
+    _, problems = _problems(tmp_path, gold)
+    assert problems == []
+
+
+def test_a_copy_with_a_bad_value_reports_only_the_bad_value(tmp_path):
+    """Without its bad value the copy would equal the original: that is not reported on top."""
+    gold = mini_gold_dict()
+    copied = _copy_of(gold, "summit", "summit-2")
+    copied["slots"]["participants"].append({"entity": "biden", "evidence": [ev("Putin", 3)]})
+    path, problems = _problems(tmp_path, gold)
+    assert [(p.code, p.where) for p in problems] == [
+        ("UNKNOWN_ENTITY", f"{path}: record summit-2 slot participants[3]")]
+
+
+def test_records_without_scored_values_are_never_duplicates(tmp_path):
+    gold = mini_gold_dict()
+    gold["records"].append({"id": "empty-a", "type": "ceasefire", "description": "one", "slots": {}})
+    gold["records"].append({"id": "empty-b", "type": "ceasefire", "description": "two", "slots": {}})
+    _, problems = _problems(tmp_path, gold)
+    assert problems == []
+
+
+def test_the_shipped_gold_has_no_duplicate_records(capsys):
+    assert validate_gold() == []
+    assert main(["validate-gold"]) == 0
+    assert capsys.readouterr().out.strip() == f"{default_gold_dir()}: gold is valid"
