@@ -217,8 +217,7 @@ class Template:
         doc = raw["document"]
         doc["id"] = f"syn{i:06d}-{self.base_id}"
         doc["text_file"] = f"syn{i:06d}.txt"
-        if doc.get("variant_of"):
-            doc["variant_of"] = f"syn-{self.base_id}"
+        doc["variant_of"] = doc["perturbation"] = None  # each synthetic document is an original of its own
         assert len(text) == len(self.text)
         return text, raw
 
