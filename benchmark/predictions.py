@@ -119,10 +119,10 @@ def record_warnings(obj: Any, prediction: Prediction, where: str) -> list[InputP
                                                             f"{prediction.type}: counted, not scored"))
     raw_evidence = obj.get("evidence")
     if raw_evidence and len(prediction.evidence) != (len(raw_evidence) if isinstance(raw_evidence, list) else -1):
-        out.append(_problem(where, "IGNORED_FIELD", "'evidence' is a list of [start, end] integer pairs "
+        out.append(_problem(where, "IGNORED_FIELD", "'evidence' holds spans that are not [start, end] integer pairs "
                                                      "with 0 <= start <= end: unusable spans ignored"))
     if obj.get("confidence") is not None and prediction.confidence is None:
-        out.append(_problem(where, "IGNORED_FIELD", "'confidence' is a finite number: ignored"))
+        out.append(_problem(where, "IGNORED_FIELD", "'confidence' is not a finite number: ignored"))
     return out
 
 

@@ -480,9 +480,9 @@ def test_warnings_are_named_lines_and_do_not_stop_scoring(area: Path, capsys: py
     assert err.splitlines() == [
         f"factbench: warning: {path}:1: UNKNOWN_TYPE: type 'treaty' is not in the schema: counted, not scored",
         f"factbench: warning: {path}:2: UNKNOWN_SLOT: slot 'venue' is not a slot of meeting: counted, not scored",
-        f"factbench: warning: {path}:3: IGNORED_FIELD: 'confidence' is a finite number: ignored",
-        f"factbench: warning: {path}:4: IGNORED_FIELD: 'evidence' is a list of [start, end] integer pairs with "
-        "0 <= start <= end: unusable spans ignored",
+        f"factbench: warning: {path}:3: IGNORED_FIELD: 'confidence' is not a finite number: ignored",
+        f"factbench: warning: {path}:4: IGNORED_FIELD: 'evidence' holds spans that are not [start, end] integer "
+        "pairs with 0 <= start <= end: unusable spans ignored",
     ]
     warnings: list[InputProblem] = []
     assert len(read_predictions(path, None, warnings)) == 4 and len(warnings) == 4
