@@ -261,9 +261,8 @@ class Counts:
 
     @property
     def precision(self) -> float | None:
-        if self.predicted:
-            return self.credit / self.predicted
-        return 0.0 if self.gold else None
+        """Undefined (None) when nothing was predicted, like `unsupported_rate`: 0/0 is no evidence of error."""
+        return self.credit / self.predicted if self.predicted else None
 
     @property
     def recall(self) -> float | None:

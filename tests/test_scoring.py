@@ -64,7 +64,8 @@ def test_shipped_empty_scores_zero(shipped_gold, score_records):
     for regime in REGIMES:
         scores = scored.report.regimes[regime]
         assert counts(scored, regime) == (0, 0, 0, 50)
-        assert (scores.overall.precision, scores.overall.recall, scores.overall.f1) == (0.0, 0.0, 0.0)
+        # nothing predicted: precision is undefined (0/0), recall and F1 are 0 against the gold
+        assert (scores.overall.precision, scores.overall.recall, scores.overall.f1) == (None, 0.0, 0.0)
         assert scores.macro_f1 == 0.0
         assert {c: scores.categories[c].fn for c in CATEGORIES} == SPEC_CATEGORIES
     assert scored.report.predicted_values == 0
