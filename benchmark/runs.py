@@ -26,6 +26,7 @@ import json
 import os
 import re
 import shutil
+import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -234,18 +235,38 @@ class RunFolder:
         self._predictions.close()
 
 
+def warn(message: str) -> None:
+    """One warning line on stderr, whatever characters a path or value holds."""
+    print(f"factbench: warning: {' '.join(message.split())}", file=sys.stderr)
+
+
 def read_manifests(root: Path) -> list[tuple[Path, dict[str, Any]]]:
+    """Every run folder's manifest; one that cannot be read is named in a warning and left out."""
     out = []
     if not root.is_dir():
         return out
     for manifest in sorted(root.glob("*/manifest.json")):
-        try:
-            data = json.loads(manifest.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            continue
-        if isinstance(data, dict) and data.get("extractor"):
+        data = _read_manifest(manifest)
+        if data is not None:
             out.append((manifest.parent, data))
     return out
+
+
+def _read_manifest(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except OSError as exc:
+        problem = f"cannot be read ({exc.strerror or exc})"
+    except UnicodeDecodeError as exc:
+        problem = f"is not UTF-8 (byte {exc.start})"
+    except json.JSONDecodeError as exc:
+        problem = f"is not valid JSON, truncated or corrupt ({exc.msg} at line {exc.lineno} column {exc.colno})"
+    else:
+        if isinstance(data, dict) and data.get("extractor"):
+            return data
+        problem = "is not a run manifest (no extractor named)"
+    warn(f"{path}: {problem}; its run is not counted")
+    return None
 
 
 # --------------------------------------------------------------------------- outputs
@@ -284,10 +305,11 @@ def csv_cell(value: Any) -> Any:
 
 def csv_text(columns: Iterable[str], rows: Iterable[Sequence[Any]], free: Sequence[int] | None = None) -> str:
     """CSV of rows through `csv_cell`; with `free`, only the cells at those positions can hold arbitrary
-    text, and the others (safe ids, a fixed vocabulary) are written as they are."""
+    text, and the others (safe ids, a fixed vocabulary) are written as they are. Header cells always go
+    through `csv_cell`: some are names a plugin chose."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
+    writer.writerow([csv_cell(c) for c in columns])  # facts_matrix.csv's columns are extractor names
     cell, formula = csv_cell, _FORMULA_START
     if free is None:
         for row in rows:

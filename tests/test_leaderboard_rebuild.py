@@ -1,4 +1,5 @@
-"""Rebuilding the CSVs from a runs folder: precision is left undefined when nothing was predicted.
+"""Rebuilding the CSVs from a runs folder: unreadable manifests named, facts-matrix header cells
+neutralized, and precision left undefined when nothing was predicted.
 
 Most run folders here are written by hand, as `factbench run` writes them (`write_run`), on the tiny
 gold of conftest.py (24 facts a document); a few tests go through `factbench run` itself.
@@ -9,6 +10,9 @@ from __future__ import annotations
 import csv
 import itertools
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +71,39 @@ def write_run(runs: Path, gold: Any, extractor: str, documents: dict[str, list[d
 def read_csv(path: Path) -> list[dict[str, str]]:
     with path.open(newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
+
+
+def factbench(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "benchmark.cli", *args], capture_output=True, text=True,
+                          timeout=240, cwd=ROOT, env=os.environ)
+
+
+# --------------------------------------------------------------------------- files that cannot be read
+
+
+def test_an_unreadable_manifest_is_named_and_the_rest_is_counted(tmp_path, mini_gold_dir, mini_gold, capsys):
+    runs = tmp_path / "runs"
+    write_run(runs, mini_gold, "alpha", {MINI_ID: SOME})
+    cut = write_run(runs, mini_gold, "beta", {MINI_ID: SOME}) / "manifest.json"
+    cut.write_text(cut.read_text()[:40])
+    rebuild(runs, str(mini_gold_dir))
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"factbench: warning: {cut}: is not valid JSON, truncated or corrupt (")
+    assert line.endswith("; its run is not counted")
+    assert [r["extractor"] for r in read_csv(runs / "leaderboard.csv")] == ["alpha", "alpha"]
+
+
+# --------------------------------------------------------------------------- facts_matrix.csv columns
+
+
+def test_facts_matrix_header_is_neutralized(tmp_path, mini_gold_dir, mini_gold):
+    runs = tmp_path / "runs"
+    write_run(runs, mini_gold, "=HYPERLINK(1)", {MINI_ID: SOME})
+    rebuild(runs, str(mini_gold_dir))
+    with (runs / "facts_matrix.csv").open(newline="", encoding="utf-8") as handle:
+        header = next(csv.reader(handle))
+    assert header[-1] == "'=HYPERLINK(1)@default"
+    assert read_csv(runs / "leaderboard.csv")[0]["extractor"] == "'=HYPERLINK(1)"
 
 
 # --------------------------------------------------------------------------- precision of nothing predicted
