@@ -208,6 +208,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("leaderboard", help="rebuild and print the leaderboard from a runs folder")
     p.add_argument("--runs", default="runs")
     p.add_argument("--gold", default=None)
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of the bootstrap resamples, the same for every extractor (default: 0)")
     p.set_defaults(handler=_cmd_leaderboard)
 
     p = sub.add_parser("list", help="list extractors (name, origin, needs) without importing them")

@@ -540,7 +540,7 @@ def run_command(args) -> int:
             known[result.path] = result.results
             for doc_id, reason in result.failed.items():
                 failures.append(f"{plan.title} on {doc_id}: {reason}")
-    rows = rebuild(root, gold_path=args.gold, known=known)
+    rows = rebuild(root, gold_path=args.gold, known=known, seed=args.seed)
     print_leaderboard(rows)
     for failure in failures:
         print(f"factbench: failed: {' '.join(failure.split())}", file=sys.stderr)

@@ -1,5 +1,6 @@
-"""Rebuilding the CSVs from a runs folder: unreadable manifests named, facts-matrix header cells
-neutralized, and precision left undefined when nothing was predicted.
+"""Rebuilding the CSVs from a runs folder: one bootstrap seed for every row, rows scored only on the
+documents their runs attempted, runs of another gold set aside, unreadable files named, unique and
+neutralized facts-matrix columns, and precision left undefined when nothing was predicted.
 
 Most run folders here are written by hand, as `factbench run` writes them (`write_run`), on the tiny
 gold of conftest.py (24 facts a document); a few tests go through `factbench run` itself.
@@ -7,6 +8,7 @@ gold of conftest.py (24 facts a document); a few tests go through `factbench run
 
 from __future__ import annotations
 
+import copy
 import csv
 import itertools
 import json
@@ -19,10 +21,12 @@ from typing import Any
 import pytest
 
 from benchmark.cli import main
-from benchmark.leaderboard import rebuild
+from benchmark.gold import gold_as_records, load_gold
+from benchmark.leaderboard import build, rebuild
 from benchmark.runs import safe_part
+from benchmark.scoring import score
 from benchmark.types import REGIMES, Counts
-from tests.conftest import MINI_ID, write_jsonl
+from tests.conftest import MINI_ID, mini_gold_dict, to_predictions, write_gold_dir, write_jsonl
 
 ROOT = Path(__file__).resolve().parents[1]
 SECOND_ID = "mini-2021-03-04"  # a second original document: the same text and facts under another id
@@ -68,6 +72,21 @@ def write_run(runs: Path, gold: Any, extractor: str, documents: dict[str, list[d
     return folder
 
 
+def everything(gold: Any, doc_id: str) -> list[dict[str, Any]]:
+    return gold_as_records(gold.documents[doc_id])
+
+
+def interval(gold: Any, records: list[dict], doc_ids: list[str], seed: int, regime: str) -> tuple[float, float]:
+    """The F1 interval `factbench score` gives these records with this seed."""
+    predictions = [p for d in doc_ids for p in to_predictions(records, d)]
+    ci = score(gold, predictions, doc_ids, bootstrap=1000, seed=seed).report.regimes[regime].f1_ci
+    return ci.low, ci.high
+
+
+def rows_of(board_rows: list, regime: str = "lenient") -> dict[str, Any]:
+    return {r.extractor: r for r in board_rows if r.regime == regime}
+
+
 def read_csv(path: Path) -> list[dict[str, str]]:
     with path.open(newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
@@ -76,6 +95,158 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 def factbench(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "benchmark.cli", *args], capture_output=True, text=True,
                           timeout=240, cwd=ROOT, env=os.environ)
+
+
+@pytest.fixture
+def three_docs(tmp_path: Path) -> Path:
+    """Two original documents (MINI_ID, SECOND_ID) and a paraphrase of the first."""
+    folder = write_gold_dir(tmp_path / "gold3", mini_gold_dict())
+    for doc_id, variant in ((SECOND_ID, {}), (PARA_ID, {"variant_of": MINI_ID, "perturbation": "paraphrase"})):
+        gold = copy.deepcopy(mini_gold_dict())
+        gold["document"].update(id=doc_id, text_file=f"{doc_id}.txt", **variant)
+        write_gold_dir(tmp_path / "gold3", gold, name=f"{doc_id}.json")
+    return folder
+
+
+# --------------------------------------------------------------------------- one seed for every row
+
+
+def test_every_group_is_scored_on_the_resamples_of_the_one_seed_given(tmp_path, mini_gold_dir, mini_gold):
+    runs = tmp_path / "runs"
+    write_run(runs, mini_gold, "alpha", {MINI_ID: SOME}, seed=3)
+    write_run(runs, mini_gold, "beta", {MINI_ID: SOME}, seed=11)
+    assert interval(mini_gold, SOME, [MINI_ID], 3, "lenient") != interval(mini_gold, SOME, [MINI_ID], 11, "lenient")
+    for regime in REGIMES:
+        rows = rows_of(build(runs, str(mini_gold_dir), seed=5).rows, regime)
+        expected = interval(mini_gold, SOME, [MINI_ID], 5, regime)
+        assert (rows["alpha"].f1_ci_low, rows["alpha"].f1_ci_high) == expected
+        assert (rows["beta"].f1_ci_low, rows["beta"].f1_ci_high) == expected
+    default = rows_of(build(runs, str(mini_gold_dir)).rows)["alpha"]
+    assert (default.f1_ci_low, default.f1_ci_high) == interval(mini_gold, SOME, [MINI_ID], 0, "lenient")
+
+
+def test_leaderboard_takes_a_seed_and_checks_it(tmp_path, mini_gold_dir, mini_gold, capsys):
+    runs = tmp_path / "runs"
+    write_run(runs, mini_gold, "alpha", {MINI_ID: SOME}, seed=3)
+    assert main(["leaderboard", "--runs", str(runs), "--gold", str(mini_gold_dir), "--seed", "5"]) == 0
+    (row,) = [r for r in read_csv(runs / "leaderboard.csv") if r["regime"] == "lenient"]
+    low, high = interval(mini_gold, SOME, [MINI_ID], 5, "lenient")
+    assert (float(row["f1_ci_low"]), float(row["f1_ci_high"])) == (round(low, 6), round(high, 6))
+    capsys.readouterr()
+    for bad in ("-1", str(2**32)):
+        assert main(["leaderboard", "--runs", str(runs), "--gold", str(mini_gold_dir), "--seed", bad]) == 2
+        (line,) = capsys.readouterr().err.splitlines()
+        assert line == f"factbench: BAD_ARGUMENT: --seed {bad}: expected 0 <= seed < 2**32"
+
+
+def test_run_rebuilds_every_row_with_its_own_seed(tmp_path, mini_gold_dir, mini_gold):
+    runs = tmp_path / "runs"
+    write_run(runs, mini_gold, "alpha", {MINI_ID: SOME}, seed=3)  # made earlier, with another seed
+    result = factbench("run", "-e", "empty", "--gold", str(mini_gold_dir), "--seed", "9", "--out", str(runs))
+    assert result.returncode == 0, result.stderr
+    (row,) = [r for r in read_csv(runs / "leaderboard.csv") if r["extractor"] == "alpha" and r["regime"] == "strict"]
+    low, high = interval(mini_gold, SOME, [MINI_ID], 9, "strict")
+    assert (float(row["f1_ci_low"]), float(row["f1_ci_high"])) == (round(low, 6), round(high, 6))
+
+
+# --------------------------------------------------------------------------- documents attempted
+
+
+def test_rows_cover_only_the_documents_their_runs_attempted(tmp_path, three_docs):
+    gold = load_gold(three_docs)
+    runs = tmp_path / "runs"
+    write_run(runs, gold, "second-only", {SECOND_ID: everything(gold, SECOND_ID)})
+    write_run(runs, gold, "failing", {MINI_ID: "timeout: no answer after 3 s"})
+    write_run(runs, gold, "para-only", {PARA_ID: everything(gold, PARA_ID)})
+    board = build(runs, str(three_docs))
+    assert [(r.rank, r.extractor, r.regime) for r in board.rows] == [
+        (1, "second-only", "strict"), (1, "second-only", "lenient"), (2, "failing", "strict"),
+        (2, "failing", "lenient"), (None, "para-only", "strict"), (None, "para-only", "lenient")]
+    rows = rows_of(board.rows)
+    second, failing, para = rows["second-only"], rows["failing"], rows["para-only"]
+    assert (second.f1, second.tp, second.fn, second.documents, second.failed_docs) == (1.0, 24, 0, 1, 0)
+    assert (failing.f1, failing.precision, failing.recall, failing.fn, failing.documents, failing.failed_docs) == (
+        0.0, None, 0.0, 24, 1, 1)
+    assert (para.f1, para.precision, para.recall, para.f1_ci_low, para.f1_ci_high, para.macro_f1) == (None,) * 6
+    assert (para.tp, para.fn, para.documents, para.f1_paraphrase, para.memorization_gap) == (0, 0, 0, 1.0, None)
+    assert {(r.extractor, r.document) for r in board.robustness} == {
+        ("second-only", SECOND_ID), ("failing", MINI_ID), ("para-only", PARA_ID)}
+    assert len(board.robustness) == 3 * len(REGIMES)
+    by_document = {(fact.document, fact.regime): cells for fact, cells in zip(board.facts, board.matrix)}
+    assert set(by_document[(SECOND_ID, "strict")].values()) == {"", "tp"}
+    assert by_document[(MINI_ID, "strict")]["second-only@default"] == ""  # not run there, not missed
+
+
+def test_a_row_without_original_documents_is_written_with_empty_cells(tmp_path, three_docs, capsys):
+    gold = load_gold(three_docs)
+    runs = tmp_path / "runs"
+    write_run(runs, gold, "para-only", {PARA_ID: everything(gold, PARA_ID)})
+    assert main(["leaderboard", "--runs", str(runs), "--gold", str(three_docs)]) == 0
+    row = read_csv(runs / "leaderboard.csv")[0]
+    assert (row["rank"], row["f1"], row["precision"], row["f1_ci_low"], row["documents"]) == ("", "", "", "", "0")
+    assert row["f1_paraphrase"] == "1.0"
+    assert capsys.readouterr().out.splitlines()[2].startswith("-     para-only")
+
+
+def test_one_shard_without_the_original_is_not_scored_as_missing_it(tmp_path):
+    runs = tmp_path / "runs"
+    result = factbench("run", "-e", "oracle", "--shard", "1/2", "--out", str(runs))
+    assert result.returncode == 0, result.stderr
+    rows = read_csv(runs / "leaderboard.csv")
+    assert [(r["f1"], r["fn"], r["documents"], r["f1_counterfactual"]) for r in rows] == [("", "0", "0", "1.0")] * 2
+    (manifest,) = [json.loads(p.read_text()) for p in runs.glob("*/manifest.json")]
+    assert {r["document"] for r in read_csv(runs / "robustness.csv")} == set(manifest["documents"])
+
+
+# --------------------------------------------------------------------------- runs of another gold
+
+
+def test_runs_of_another_gold_are_skipped_with_one_warning_per_group(tmp_path, mini_gold_dir, mini_gold, capsys):
+    runs = tmp_path / "runs"
+    write_run(runs, mini_gold, "alpha", {MINI_ID: SOME})
+    for _ in range(2):
+        write_run(runs, mini_gold, "stale", {"other-doc": []}, gold_sha256="ab" * 32)
+    board = build(runs, str(mini_gold_dir))
+    assert {r.extractor for r in board.rows} == {"alpha"}
+    assert capsys.readouterr().err.splitlines() == [
+        "factbench: warning: leaderboard: skipping stale@default (2 runs): scored against another gold "
+        "(sha256 abababab…); pass --gold"]
+
+
+def test_no_run_of_this_gold_is_bad_input_and_keeps_the_csvs(tmp_path, mini_gold_dir, mini_gold, capsys):
+    runs = tmp_path / "runs"
+    write_run(runs, mini_gold, "stale", {"other-doc": []}, gold_sha256="ab" * 32)
+    (runs / "leaderboard.csv").write_text("as written before\n")
+    assert main(["leaderboard", "--runs", str(runs), "--gold", str(mini_gold_dir)]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"factbench: {runs}: BAD_ARGUMENT: no complete run was scored against this gold (")
+    assert line.endswith("they used sha256 abababab…; pass the --gold they used")
+    assert (runs / "leaderboard.csv").read_text() == "as written before\n"
+    assert not (runs / "facts_matrix.csv").exists()
+
+
+def test_a_run_of_an_edited_gold_is_rescored_on_the_same_texts(tmp_path, mini_gold_dir, mini_gold, capsys):
+    runs = tmp_path / "runs"
+    write_run(runs, mini_gold, "alpha", {MINI_ID: SOME}, gold_sha256="cd" * 32)
+    row = rows_of(build(runs, str(mini_gold_dir)).rows)["alpha"]
+    assert (row.tp, row.fn, row.documents, row.gold_sha256) == (10, 14, 1, mini_gold.sha256)
+    assert capsys.readouterr().err.splitlines() == [
+        "factbench: warning: leaderboard: alpha@default (1 run): scored against another gold (sha256 cdcdcdcd…) "
+        f"on the same texts; re-scored on this one ({mini_gold.sha256[:8]}…)"]
+
+
+def test_leaderboard_without_the_gold_of_the_runs_keeps_their_csv(tmp_path, mini_gold_dir):
+    runs = tmp_path / "runs"
+    made = factbench("run", "-e", "oracle", "--set", f"oracle.gold={mini_gold_dir}", "--gold", str(mini_gold_dir),
+                     "--out", str(runs))
+    assert made.returncode == 0, made.stderr
+    before = (runs / "leaderboard.csv").read_text()
+    assert [r["f1"] for r in read_csv(runs / "leaderboard.csv")] == ["1.0", "1.0"]
+    plain = factbench("leaderboard", "--runs", str(runs))
+    assert plain.returncode == 2
+    (line,) = plain.stderr.splitlines()
+    assert "pass the --gold they used" in line
+    assert (runs / "leaderboard.csv").read_text() == before
 
 
 # --------------------------------------------------------------------------- files that cannot be read
@@ -93,6 +264,27 @@ def test_an_unreadable_manifest_is_named_and_the_rest_is_counted(tmp_path, mini_
     assert [r["extractor"] for r in read_csv(runs / "leaderboard.csv")] == ["alpha", "alpha"]
 
 
+@pytest.mark.parametrize(("damage", "message", "tp"), [
+    ("delete", "predictions.jsonl: FILE_NOT_FOUND: No such file or directory", 0),
+    ("cut a line", "predictions.jsonl:2: MALFORMED_JSON: not JSON (", 6),
+    ("drop a line", "predictions.jsonl: holds 1 of the 2 records the manifest counts for mini-2021-03-03", 6),
+])
+def test_damaged_predictions_of_a_complete_run_are_named(tmp_path, mini_gold_dir, mini_gold, capsys, damage,
+                                                        message, tp):
+    runs = tmp_path / "runs"
+    path = write_run(runs, mini_gold, "alpha", {MINI_ID: SOME}) / "predictions.jsonl"
+    first, second = path.read_text().splitlines()
+    if damage == "delete":
+        path.unlink()
+    else:
+        path.write_text(first + "\n" + (second[:30] + "\n" if damage == "cut a line" else ""))
+    rows = rows_of(rebuild(runs, str(mini_gold_dir)))
+    assert rows["alpha"].tp == tp  # the talks' 6 values when the first line survives
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"factbench: warning: {path.parent}/{message}")
+    assert line.endswith("the records lost score as not predicted")
+
+
 # --------------------------------------------------------------------------- facts_matrix.csv columns
 
 
@@ -104,6 +296,28 @@ def test_facts_matrix_header_is_neutralized(tmp_path, mini_gold_dir, mini_gold):
         header = next(csv.reader(handle))
     assert header[-1] == "'=HYPERLINK(1)@default"
     assert read_csv(runs / "leaderboard.csv")[0]["extractor"] == "'=HYPERLINK(1)"
+
+
+def test_configs_with_one_label_get_columns_of_their_own(tmp_path, mini_gold_dir, mini_gold):
+    runs = tmp_path / "runs"
+    for config_hash, records in (("aaaaaaaa0000", everything(mini_gold, MINI_ID)), ("bbbbbbbb0000", []),
+                                 ("cccccccc0000", SOME)):
+        write_run(runs, mini_gold, "half", {MINI_ID: records}, label="-x", config_hash=config_hash)
+    rebuild(runs, str(mini_gold_dir))
+    rows = read_csv(runs / "facts_matrix.csv")
+    columns = ["half@-x@aaaaaaaa", "half@-x@bbbbbbbb", "half@-x@cccccccc"]
+    assert list(rows[0])[-3:] == columns
+    strict = [r for r in rows if r["regime"] == "strict"]
+    assert [sum(r[c] == "tp" for r in strict) for c in columns] == [24, 0, 10]
+    assert [sum(r[c] == "fn" for r in strict) for c in columns] == [0, 24, 14]
+
+
+def test_column_names_stay_unique_past_label_and_config_hash(tmp_path, mini_gold_dir, mini_gold):
+    runs = tmp_path / "runs"
+    for extractor, label, version in (("a@b", "c", "1"), ("a", "b@c", "1"), ("a", "b@c", "2"), ("d", "e", "1")):
+        write_run(runs, mini_gold, extractor, {MINI_ID: SOME}, label=label, version=version, config_hash="f" * 12)
+    assert build(runs, str(mini_gold_dir)).columns == [
+        "a@b@c@ffffffff@1#1", "a@b@c@ffffffff@1#2", "a@b@c@ffffffff@2", "d@e"]
 
 
 # --------------------------------------------------------------------------- precision of nothing predicted
