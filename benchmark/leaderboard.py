@@ -459,6 +459,10 @@ def _score_group(gold: Any, selection: _Selection, known: Mapping[Path, Mapping[
     return GroupScores(column, main, variant_report)
 
 
+def _count(value: Any) -> int:
+    return value if type(value) is int and value > 0 else 0
+
+
 def _perturbed(gold: Any, report: ScoreReport | None, perturbation: str) -> list[str]:
     docs = report.documents if report is not None else ()
     return [d for d in docs if gold.documents[d].document.perturbation == perturbation]
@@ -481,6 +485,7 @@ def _leaderboard_row(gold: Any, group: _Group, selection: _Selection, scores: Gr
     runtime = sum(float(run.record(d).get("seconds") or 0.0) for d, run in chosen.items())
     loads = {run.path: run.manifest.get("timings", {}).get("load_s") or 0.0 for run in chosen.values()}
     peaks = [run.manifest.get("peak_mem_mb") for run in group.runs if run.manifest.get("peak_mem_mb")]
+    unread = sum(_count(run.record(d).get("unread")) for d, run in chosen.items())  # answers it could not read
     f1 = overall.overall.f1
     return LeaderboardRow(
         rank=None, extractor=m["extractor"], extractor_version=m.get("extractor_version", ""),
@@ -491,7 +496,7 @@ def _leaderboard_row(gold: Any, group: _Group, selection: _Selection, scores: Gr
         f1_ci_high=overall.f1_ci.high if overall.f1_ci else None,
         **{f"f1_{c}": overall.categories[c].f1 for c in CATEGORIES},
         macro_f1=overall.macro_f1, unsupported_rate=main.unsupported_rate,
-        parse_errors=main.parse_errors + (variants.parse_errors if variants else 0),
+        parse_errors=main.parse_errors + (variants.parse_errors if variants else 0) + unread,
         duplicates=main.duplicates + (variants.duplicates if variants else 0),
         f1_counterfactual=f1_cf, f1_paraphrase=f1_para, f1_worst_doc=worst[0],
         memorization_gap=(f1 - f1_cf) if f1_cf is not None and f1 is not None else None,

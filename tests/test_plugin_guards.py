@@ -167,6 +167,8 @@ def test_answers_an_extractor_could_not_read_are_recorded(plugin: Path, tmp_path
     assert (record["status"], record["records"], record["unread"]) == ("ok", 1, 2)
     scores = json.loads(next((tmp_path / "r").glob("*-unreadable-*/scores.json")).read_text())
     assert (scores["parse_errors"], scores["unread_answers"]) == (2, 2)
+    rows = {r["regime"]: r for r in read_csv(tmp_path / "r" / "leaderboard.csv")}
+    assert rows["lenient"]["parse_errors"] == rows["strict"]["parse_errors"] == "2"
     text = tmp_path / "news.txt"
     text.write_text("Leaders met.\n")
     extracted = factbench("extract", "-e", f"{plugin}:Unreadable", str(text))
