@@ -139,6 +139,7 @@ def _cmd_check_plugin(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from benchmark.report import report_command
 
+    _check_numbers(args)
     return report_command(args)
 
 
@@ -229,6 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--runs", default="runs")
     p.add_argument("--out", default=None, help="output folder (default: RUNS/report)")
     p.add_argument("--gold", default=None)
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed, as for `factbench leaderboard`")
     p.set_defaults(handler=_cmd_report)
     return parser
 

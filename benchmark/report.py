@@ -36,7 +36,7 @@ def _png_name(key: str) -> str:
     return safe_part(key) + ".png"
 
 
-def build_report(runs: Path, out: Path, gold_path: str | None = None) -> dict[str, Path]:
+def build_report(runs: Path, out: Path, gold_path: str | None = None, seed: int = 0) -> dict[str, Path]:
     """Write the report; returns {"html", "markdown", figure keys...} -> path."""
     from benchmark.report_plots import category_figure, facts_figure, require_matplotlib, robustness_figure
 
@@ -47,7 +47,7 @@ def build_report(runs: Path, out: Path, gold_path: str | None = None) -> dict[st
     from benchmark.report_render import render_html, render_markdown
     from benchmark.runs import atomic_write
 
-    data = gather(runs, gold_path)
+    data = gather(runs, gold_path, seed)
     if not data.rows:
         raise BadInput(f"{runs}: no complete runs to report on (factbench run --out {runs})")
     images: dict[str, bytes | None] = {"category_f1": category_figure(data)}
@@ -80,7 +80,7 @@ def build_report(runs: Path, out: Path, gold_path: str | None = None) -> dict[st
 def report_command(args) -> int:
     runs = Path(args.runs)
     out = Path(args.out) if getattr(args, "out", None) else runs / "report"
-    written = build_report(runs, out, getattr(args, "gold", None))
+    written = build_report(runs, out, getattr(args, "gold", None), getattr(args, "seed", 0))
     print(f"wrote {written['html']} and {written['markdown']} "
           f"(+{len(written) - 2} figure{'s' if len(written) != 3 else ''})", file=sys.stdout)
     return 0

@@ -118,12 +118,12 @@ def _cell(base: str, wrong: bool) -> str:
     return NOT_RUN
 
 
-def gather(root: Path, gold_path: str | None = None) -> ReportData:
+def gather(root: Path, gold_path: str | None = None, seed: int = 0) -> ReportData:
     from benchmark import __version__
     from benchmark.gold import load_gold
     from benchmark.leaderboard import build
 
-    board = build(root, gold_path)
+    board = build(root, gold_path, seed=seed)
     rows, robustness, fact_rows, columns, matrix = (board.rows, board.robustness, board.facts, board.columns,
                                                     board.matrix)
     gold = load_gold(gold_path)

@@ -345,7 +345,9 @@ def render_html(data: ReportData, images: dict[str, bytes | None]) -> str:
     originals = [d for d in data.documents if d.is_original]
     variants = [d for d in data.documents if not d.is_original]
     sentences = {d.id: Sentences(d.text) for d in data.documents}
-    contenders = sum(1 for v in data.extractors if not v.reference)
+    ranked = sum(1 for r in data.rows if r.regime == "lenient" and r.rank is not None)
+    references = sum(1 for v in data.extractors if v.reference)
+    unranked = len(data.extractors) - ranked - references  # no original document run yet (a partial shard)
     facts_figs = []
     for d in data.documents:
         png = images.get(f"facts_{d.id}")
@@ -365,8 +367,9 @@ def render_html(data: ReportData, images: dict[str, bytes | None]) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{TITLE}</title><style>{CSS}</style></head><body><main>",
         f"<h1>{TITLE}</h1>",
-        f'<p class="meta">{contenders} ranked extractor configuration{"s" if contenders != 1 else ""} '
-        f"and {len(data.extractors) - contenders} reference row{'s' if len(data.extractors) - contenders != 1 else ''}"
+        f'<p class="meta">{ranked} ranked extractor configuration{"s" if ranked != 1 else ""} '
+        f"and {references} reference row{'s' if references != 1 else ''}"
+        + (f" ({unranked} not ranked: no original document run)" if unranked else "") +
         f" · {len(originals)} original document{'s' if len(originals) != 1 else ''}"
         f" and {len(variants)} variant{'s' if len(variants) != 1 else ''}"
         f" · gold sha256 <code>{esc(data.gold_sha256[:16])}…</code> · factbench {esc(data.factbench_version)}</p>",
@@ -456,11 +459,14 @@ def render_markdown(data: ReportData, files: dict[str, str], per_list: int = 8) 
         name = md(r.extractor) + (" *(reference)*" if r.reference else "")
         return [rank, name, md(r.config_label), md(r.regime)]
 
+    def scores(r: Any) -> list[str]:
+        f1 = f"**{num(r.f1)}**" if r.f1 is not None else ""
+        ci = f"{num(r.f1_ci_low)}–{num(r.f1_ci_high)}" if r.f1_ci_low is not None else ""
+        return [f1, ci, num(r.precision), num(r.recall), num(r.macro_f1), num(r.unsupported_rate), str(r.failed_docs)]
+
     out.append(_md_table(
         ["rank", "extractor", "config", "regime", "F1", "95% CI", "P", "R", "macro F1", "unsupported", "failed"],
-        ([*who(r), f"**{num(r.f1)}**", f"{num(r.f1_ci_low)}–{num(r.f1_ci_high)}" if r.f1_ci_low is not None
-          else "", num(r.precision), num(r.recall), num(r.macro_f1), num(r.unsupported_rate), str(r.failed_docs)]
-         for r in data.rows)))
+        ([*who(r), *scores(r)] for r in data.rows)))
     out += ["", "## F1 per category", ""]
     if files.get("category_f1"):
         out += [f"![F1 per category with 95% bootstrap intervals]({files['category_f1']})", ""]

@@ -348,3 +348,15 @@ def test_the_empty_reference_has_no_precision_but_an_f1_of_zero(tmp_path, mini_g
     rebuild(runs, str(mini_gold_dir))
     assert [(r["precision"], r["recall"], r["f1"]) for r in read_csv(runs / "leaderboard.csv")] == [
         ("", "0.0", "0.0")] * 2
+
+
+def test_the_report_of_a_shard_without_the_original_shows_no_score_and_no_rank(tmp_path):
+    runs = tmp_path / "runs"
+    assert factbench("run", "-e", "rules", "--shard", "1/2", "--out", str(runs)).returncode == 0
+    result = factbench("report", "--runs", str(runs), "--seed", "3")
+    assert result.returncode == 0, result.stderr
+    page = (runs / "report" / "index.html").read_text(encoding="utf-8")
+    assert "0 ranked extractor configurations and 0 reference rows (1 not ranked: no original document run)" in page
+    summary = (runs / "report" / "report.md").read_text(encoding="utf-8")
+    assert "****" not in summary
+    assert factbench("report", "--runs", str(runs), "--seed", "-1").returncode == 2
