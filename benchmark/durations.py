@@ -23,7 +23,7 @@ _SMALL = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight"
           "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
 _TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 NUMBER_WORDS = {w: i for i, w in enumerate(_SMALL)} | {w: 20 + 10 * i for i, w in enumerate(_TENS)} | {"dozen": 12}
-_MULTIPLIERS = {"hundred": 100, "thousand": 1000}
+_MULTIPLIERS = {"hundred": 100, "thousand": 1000, "million": 1_000_000, "billion": 1_000_000_000}
 _FRACTIONS = {"half": Fraction(1, 2), "halves": Fraction(1, 2), "quarter": Fraction(1, 4),
               "quarters": Fraction(1, 4), "third": Fraction(1, 3), "thirds": Fraction(1, 3)}
 _ARTICLES = frozenset({"a", "an"})
@@ -44,11 +44,13 @@ for _names, _scale, _size in [
     for _name in _names:
         _UNITS[_name] = (_scale, _size)
 
-_SINGULAR = frozenset({"hour", "day", "week", "month", "year"})  # not "second": "the second day"
+_SINGULAR = frozenset({"hour", "day", "week", "month", "year"})  # "hour-long"; not "second"
 _ISO = re.compile(r"P(?:(\d+(?:[.,]\d+)?)Y)?(?:(\d+(?:[.,]\d+)?)M)?(?:(\d+(?:[.,]\d+)?)W)?(?:(\d+(?:[.,]\d+)?)D)?"
                   r"(?:T(?:(\d+(?:[.,]\d+)?)H)?(?:(\d+(?:[.,]\d+)?)M)?(?:(\d+(?:[.,]\d+)?)S)?)?")
 _ISO_UNITS = ("y", "mo", "w", "d", "h", "m", "s")
-_TOKEN = re.compile(r"\d+(?:\.\d+)?(?:[/⁄]\d+)?|[a-z]+|[½¼¾]")
+# A number: "4", "4.5", ".5", a fraction "1/2" (never over 0); a word; a vulgar fraction.
+_TOKEN = re.compile(r"(?:\d+(?:\.\d+)?|\.\d+)(?:[/⁄]0*[1-9]\d*)?|[a-z]+|[½¼¾]")
+_ISO_LIKE = re.compile(r"P[\d.,YMWDTHS ]*")  # what an ISO 8601 duration is written with
 _VULGAR = {"½": Fraction(1, 2), "¼": Fraction(1, 4), "¾": Fraction(3, 4)}
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
 
@@ -56,8 +58,12 @@ _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
 def parse_duration(raw: str) -> str:
     """The canonical ISO 8601 duration of `raw`; raises ValueError when it reads as none (like dates.parse_date)."""
     text = raw.strip()
-    iso = _ISO.fullmatch(text.upper())
-    if iso and len(text) > 1 and text.upper() != "PT":
+    upper = text.upper()
+    iso = _ISO.fullmatch(upper)
+    if not iso and _ISO_LIKE.fullmatch(upper) and any(c.isdigit() for c in upper):
+        # "P1D2M", "P 2M": an ISO duration out of order is not read as words ("M" would be minutes)
+        raise ValueError(f"not an ISO 8601 duration: {raw!r}")
+    if iso and len(text) > 1 and upper != "PT":
         totals = [Fraction(0)] * 3
         for group, unit in zip(iso.groups(), _ISO_UNITS):
             if group is not None:
@@ -75,7 +81,7 @@ def _amounts(text: str) -> list[str | Fraction]:
     previous: str | None = None  # the kind of the number word before: "small", "tens", "multiplier"
     tokens = _TOKEN.findall(text)
     for k, token in enumerate(tokens):
-        if token[0].isdigit() or token in _VULGAR:
+        if token[0].isdigit() or token[0] == "." or token in _VULGAR:
             if previous is not None:
                 out.append(Fraction(total + current))
                 total = current = 0
@@ -97,8 +103,8 @@ def _amounts(text: str) -> list[str | Fraction]:
         if kind is None:
             out.append(token)
         elif kind == "multiplier":
-            if _MULTIPLIERS[token] == 1000:
-                total, current = total + (current or 1) * 1000, 0
+            if _MULTIPLIERS[token] >= 1000:
+                total, current = total + (current or 1) * _MULTIPLIERS[token], 0
             else:
                 current = (current or 1) * 100
         else:
@@ -117,9 +123,10 @@ def _read_words(text: str, raw: str) -> list[Fraction]:
     article = False  # `amount` is the 1 of "a"/"an": "a half", "an hour"
     after_and = False  # "and" since the last amount or unit: "four and a half", "an hour and a half"
     last_unit: tuple[int, int] | None = None
-    bare_unit: tuple[int, int] | None = None  # "hour-long": a singular unit with no amount is one of it
+    bare_unit: tuple[int, int] | None = None  # "hour-long": one of the unit
     found = False
-    for token in _amounts(text):
+    tokens = _amounts(text)
+    for position, token in enumerate(tokens):
         if isinstance(token, Fraction):
             if amount is None or article:
                 amount, article, after_and = token, False, False
@@ -150,7 +157,8 @@ def _read_words(text: str, raw: str) -> list[Fraction]:
             after_and = True
         elif token in _UNITS:
             if amount is None:
-                if token in _SINGULAR and bare_unit is None:
+                following = tokens[position + 1] if position + 1 < len(tokens) else None
+                if token in _SINGULAR and following == "long" and bare_unit is None:
                     bare_unit = _UNITS[token]
                 continue  # "for hours": a unit with no amount of its own
             scale, size = _UNITS[token]
@@ -172,6 +180,7 @@ def _canonical(totals: list[Fraction], raw: str) -> str:
         raise ValueError(f"a fraction of a month in {raw!r}")
     whole_days = int(days)
     seconds += (days - whole_days) * 86400  # "a day and a half": P1DT12H
+    seconds = Fraction(round(seconds * 1000), 1000)  # to the millisecond: no "0S" left of a tiny fraction
     years, months = divmod(int(months), 12)
     hours, rest = divmod(seconds, 3600)
     minutes, seconds = divmod(rest, 60)

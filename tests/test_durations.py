@@ -25,6 +25,9 @@ from benchmark.durations import parse_duration
     # ISO 8601, canonicalized the same way
     ("PT4H", "PT4H"), ("pt4h", "PT4H"), ("PT90M", "PT1H30M"), ("P2W", "P14D"), ("P1Y2M", "P1Y2M"),
     ("PT1,5H", "PT1H30M"), ("P0.5D", "PT12H"), ("PT0.5S", "PT0.5S"),
+    (".5 hours", "PT30M"), ("a million years", "P1000000Y"), ("two million years", "P2000000Y"),
+    ("1 hour 0.0001 seconds", "PT1H"),  # to the millisecond
+    ("an hour-long meeting", "PT1H"),
 ])
 def test_reads_canonical_form(raw, iso):
     assert parse_duration(raw) == iso
@@ -36,6 +39,9 @@ def test_reads_canonical_form(raw, iso):
     ("4 5 hours", "two amounts"), ("four five hours", "two amounts"),
     ("a few hours", "vague"), ("several days", "vague"),
     ("half a month", "fraction of a month"), ("1.5 months", "fraction of a month"),
+    ("3/0 hours", "two amounts"),  # never a division by zero
+    ("P1D2M", "not an ISO 8601 duration"), ("P 2M", "not an ISO 8601 duration"),  # never minutes
+    ("the second day", "not a duration"), ("hour", "not a duration"),
 ])
 def test_unreadable_durations_raise_with_the_reason(raw, why):
     with pytest.raises(ValueError, match=why):
