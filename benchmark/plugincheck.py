@@ -99,7 +99,8 @@ def _heavy_imports(cls: type, target: str) -> list[str]:
     """Modules the plugin imports at import time that belong in load()."""
     module = cls.__module__
     if target.split("@")[0].split(":")[0].endswith(".py"):
-        code = ("import importlib.util, sys; s = importlib.util.spec_from_file_location('p', sys.argv[1]); "
+        code = ("import importlib.util, os, sys; sys.path.append(os.path.dirname(os.path.abspath(sys.argv[1]))); "
+                "s = importlib.util.spec_from_file_location('p', sys.argv[1]); "
                 "m = importlib.util.module_from_spec(s); s.loader.exec_module(m)")
         argv = [target.split(":")[0]]
     else:
@@ -108,6 +109,9 @@ def _heavy_imports(cls: type, target: str) -> list[str]:
     # The answer is the line after a marker: whatever the plugin prints at import comes before it.
     probe = code + f"; import sys; print('\\n{_MARK}' + ','.join(m for m in {HEAVY_MODULES!r} if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True, timeout=120)
+    if result.returncode != 0:
+        lines = result.stderr.strip().splitlines()
+        return [f"does not import in a fresh Python process: {lines[-1] if lines else 'no output'}"]
     found = next((line[len(_MARK):] for line in result.stdout.splitlines() if line.startswith(_MARK)), "")
     return [f"imports {m} at module import; import it inside load()" for m in found.split(",") if m]
 

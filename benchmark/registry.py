@@ -7,6 +7,7 @@ carry a preset (`hf-llm@gemma3`); `path/to/file.py:Class` and `module:Class` wor
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import hashlib
 import importlib
@@ -122,12 +123,36 @@ def _scan() -> dict[str, ExtractorEntry]:
     return out
 
 
-def _import_path(folder: str) -> None:
-    """Put `folder` first on sys.path, as `python file.py` (its folder) and `python -m` (the current
-    folder) do: a plugin imports its own helper modules, and `module:Class` resolves from here."""
+def _import_path(folder: str) -> bool:
+    """Put `folder` on sys.path, as `python file.py` (its folder) and `python -m` (the current folder) do,
+    but after the standard library and installed packages, so a plugin's `secrets.py` never shadows
+    them. Returns whether it was added."""
     folder = os.path.abspath(folder)
-    if folder not in sys.path:
-        sys.path.insert(0, folder)
+    if folder in sys.path:
+        return False
+    sys.path.append(folder)
+    return True
+
+
+@contextlib.contextmanager
+def _plugin_folder(folder: str, module_name: str):
+    """A plugin file's folder on sys.path while the plugin is imported, for its helper modules. In a worker
+    (one plugin per process) the folder stays, for helpers imported later in load() or extract(); in the
+    factbench process it goes again with the helper modules it brought, so two plugins' `helpers.py`
+    never mix."""
+    folder = os.path.abspath(folder)
+    added = _import_path(folder)
+    before = set(sys.modules)
+    try:
+        yield
+    finally:
+        if added and not os.environ.get("FACTBENCH_WORKER"):
+            with contextlib.suppress(ValueError):
+                sys.path.remove(folder)
+            for name in set(sys.modules) - before - {module_name}:
+                source = getattr(sys.modules[name], "__file__", None)
+                if source and os.path.abspath(source).startswith(folder + os.sep):
+                    del sys.modules[name]
 
 
 def _import_target(target: str, label: str) -> type:
@@ -137,12 +162,12 @@ def _import_target(target: str, label: str) -> type:
             path = Path(module_name)
             if not path.is_file():
                 raise BadInput(f"extractor file {module_name} does not exist")
-            _import_path(str(path.parent))
             name = f"factbench_plugin_{re.sub(r'[^A-Za-z0-9_]', '_', path.stem)}"
             spec = importlib.util.spec_from_file_location(name, path)
             module = importlib.util.module_from_spec(spec)
             sys.modules[name] = module
-            spec.loader.exec_module(module)
+            with _plugin_folder(str(path.parent), name):
+                spec.loader.exec_module(module)
         else:
             _import_path(os.getcwd())
             module = importlib.import_module(module_name)
@@ -163,7 +188,7 @@ target = sys.argv[1]
 module_name = target.partition(":")[0]
 if module_name.endswith(".py"):
     import os
-    sys.path.insert(0, os.path.dirname(os.path.abspath(module_name)))
+    sys.path.append(os.path.dirname(os.path.abspath(module_name)))
     spec = importlib.util.spec_from_file_location("factbench_probe", module_name)
     spec.loader.exec_module(importlib.util.module_from_spec(spec))
 else:

@@ -243,3 +243,55 @@ def test_check_plugin_is_not_fooled_by_what_a_plugin_prints(plugin: Path) -> Non
     assert result.returncode == 0, result.stdout
     assert result.stdout.strip().endswith("follows the extractor contract")
     assert "violation" not in result.stdout
+
+
+def _plugin_folder(root: Path, name: str, helper_value: str) -> Path:
+    """A plugin file `NAME.py` beside its own `helpers.py`, `secrets.py` and `platform.py` (names the
+    standard library has too, which the plugin's folder must never shadow)."""
+    folder = root / name
+    folder.mkdir()
+    (folder / "helpers.py").write_text(f"DATE = {helper_value!r}\n")
+    (folder / "secrets.py").write_text("API_KEY = 'x'\n")
+    (folder / "platform.py").write_text("NOTHING = None\n")
+    (folder / f"{name}.py").write_text(textwrap.dedent(f'''
+        from benchmark.extractor import Extractor
+        from helpers import DATE
+        class Plugin(Extractor):
+            name = "{name}"
+            def extract(self, document):
+                import helpers  # a helper imported late, in the worker
+                return [{{"type": "meeting", "slots": {{"date": DATE, "location": helpers.__name__}}}}]
+    '''))
+    return folder / f"{name}.py"
+
+
+def test_two_plugins_with_helpers_of_the_same_name_each_get_their_own(tmp_path: Path) -> None:
+    first = _plugin_folder(tmp_path, "alpha", "2021-02-17")
+    second = _plugin_folder(tmp_path, "beta", "2020-11-09")
+    runs = tmp_path / "runs"
+    result = factbench("run", "-e", f"{first}:Plugin", "-e", f"{second}:Plugin", "--documents", "original",
+                       "--out", str(runs))
+    assert result.returncode == 0, result.stderr
+    dates = {}
+    for manifest in runs.glob("*/manifest.json"):
+        lines = (manifest.parent / "predictions.jsonl").read_text().splitlines()
+        dates[json.loads(manifest.read_text())["extractor"]] = json.loads(lines[0])["slots"]["date"]
+    assert dates == {"alpha": "2021-02-17", "beta": "2020-11-09"}
+
+
+def test_check_plugin_sees_heavy_imports_of_a_plugin_with_helpers(tmp_path: Path) -> None:
+    folder = tmp_path / "heavy"
+    folder.mkdir()
+    (folder / "helper.py").write_text("VALUE = 1\n")
+    (folder / "hp.py").write_text(textwrap.dedent('''
+        import helper
+        import datasets
+        from benchmark.extractor import Extractor
+        class P(Extractor):
+            name = "heavy-plugin"
+            def extract(self, document):
+                return []
+    '''))
+    result = factbench("check-plugin", f"{folder / 'hp.py'}:P")
+    assert result.returncode == 1
+    assert "violation: imports datasets at module import; import it inside load()" in result.stdout
