@@ -28,7 +28,7 @@ class PredValue(NamedTuple):
     raw: str
     normal: Normal | None
     error: str | None = None
-    parts: tuple[str, ...] = ()  # the strings of several values given as one (a list in a scalar slot)
+    parts: tuple[str, ...] = ()  # a list given to a scalar slot: the strings of its items
 
 
 class PredRecord(NamedTuple):

@@ -134,7 +134,7 @@ def _scalar_of_several(raw: object, items: list[object], spec: SlotSpec, normali
             break
     else:
         if len({normal.key for normal in normals}) == 1:
-            return (PredValue(_raw_text(items[0]), normals[0]),)
+            return (PredValue(_raw_text(raw), normals[0], None, tuple(map(_raw_text, items))),)
     return (PredValue(_raw_text(raw), None, "several values in a scalar slot", tuple(map(_raw_text, items))),)
 
 
@@ -333,7 +333,7 @@ class DocumentScorer:
         self.index = GoldIndex(self.gold_by_type)
         self._folded_text: str | None = None  # built on first use: counts-only scoring may need none of these
         self._spans: dict[str, tuple[tuple[int, int], ...]] | None = None
-        self._unsupported: dict[tuple[str, str | None], bool] = {}
+        self._unsupported: dict[tuple[str, tuple[str, ...], str | None], bool] = {}
         self._by_key: dict[str, list[GoldValue]] | None = None
 
     @property
@@ -356,7 +356,7 @@ class DocumentScorer:
 
     def unsupported(self, pv: PredValue) -> bool:
         """A predicted value that is no gold value and does not occur in the text."""
-        key = (pv.raw, pv.normal.key if pv.normal is not None else None)
+        key = (pv.raw, pv.parts, pv.normal.key if pv.normal is not None else None)
         found = self._unsupported.get(key)
         if found is None:
             if self._folded_text is None:

@@ -99,9 +99,19 @@ class Normal(NamedTuple):
     tokens: frozenset[str] = frozenset()
 
 
+# Vulgar fractions spelled out first: NFKC would glue "4½" into "41⁄2".
+_FRACTION_CHARS = str.maketrans({"½": " 1/2", "¼": " 1/4", "¾": " 3/4"})
+
+
+def _compatible(text: str) -> str:
+    """Full-width letters and digits, ligatures and other compatibility characters as their plain forms
+    (NFKC): "Ｐｕｔｉｎ" is Putin."""
+    return unicodedata.normalize("NFKC", text.translate(_FRACTION_CHARS))
+
+
 def is_no_value(raw: object) -> bool:
     if type(raw) is str:
-        return raw.strip().casefold() in NO_VALUE
+        return (raw if raw.isascii() else _compatible(raw)).strip().casefold() in NO_VALUE
     if raw is None:
         return True
     if isinstance(raw, (list, tuple)):
@@ -117,7 +127,7 @@ def split_list(raw: object) -> list[object]:
             items.extend(split_list(item) if isinstance(item, str) else [item])
         return [x for x in items if not is_no_value(x)]
     if isinstance(raw, str):
-        text = raw.strip()
+        text = (raw if raw.isascii() else _compatible(raw)).strip()  # a full-width comma separates too
         # Most values hold no separator: the split would return the text itself.
         parts = [x.strip() for x in _LIST_SEPARATOR.split(text)] if (
             "," in text or ";" in text or "&" in text or "and" in text.lower()) else [text]
@@ -183,16 +193,6 @@ def parse_duration(raw: str) -> str:
         return durations.parse_duration(raw)
     except ValueError as exc:
         raise NormalizationError(str(exc)) from None
-
-
-# Vulgar fractions spelled out first: NFKC would glue "4½" into "41⁄2".
-_FRACTION_CHARS = str.maketrans({"½": " 1/2", "¼": " 1/4", "¾": " 3/4"})
-
-
-def _compatible(text: str) -> str:
-    """Full-width letters and digits, ligatures and other compatibility characters as their plain forms
-    (NFKC): "Ｐｕｔｉｎ" is Putin."""
-    return unicodedata.normalize("NFKC", text.translate(_FRACTION_CHARS))
 
 
 class Normalizer:

@@ -298,6 +298,11 @@ def test_several_values_in_a_scalar_slot(mini_gold, score_records):
         assert fp.unsupported == isinstance(value, str) == scored.report.unsupported
     [fp] = _outcomes(initiator(["Putin", "Joe Biden"]), "strict", outcome="fp", slot="initiator")
     assert fp.reason == "parse_error" and not fp.unsupported  # one of them is in the text
+    # One (wrong) value given twice, once as the text writes it ("the Kremlin said"): supported, in either order.
+    for value in (["President Kremlin", "Kremlin"], ["Kremlin", "President Kremlin"]):
+        scored = initiator(value)
+        [fp] = _outcomes(scored, "strict", outcome="fp", slot="initiator")
+        assert (fp.reason, fp.unsupported, scored.report.unsupported) == ("wrong_value", False, 0)
 
 
 def test_zero_agreement_pairs_are_never_aligned(mini_gold, score_records):

@@ -256,6 +256,11 @@ def test_no_value_forms(raw):
     assert is_no_value(raw)
 
 
+@pytest.mark.parametrize("raw", ["Ｎ／Ａ", "ｕｎｋｎｏｗｎ", ["Ｎ／Ａ", None]])
+def test_full_width_no_value_forms_are_no_value(raw):
+    assert is_no_value(raw)
+
+
 @pytest.mark.parametrize("raw", ["Putin", 0, 2020, ["Putin", None], "unknown person"])
 def test_values_that_are_not_no_value(raw):
     assert not is_no_value(raw)
@@ -274,6 +279,7 @@ def test_values_that_are_not_no_value(raw):
     ("Putin AND Aliyev And Pashinyan", ["Putin", "Aliyev", "Pashinyan"]),
     ("Putin & Aliyev; and Pashinyan", ["Putin", "Aliyev", "Pashinyan"]),
     ("ANDREW ANDERSON", ["ANDREW ANDERSON"]),
+    ("Putin，Pashinyan", ["Putin", "Pashinyan"]),  # a full-width comma (NFKC)
 ])
 def test_split_list(raw, expected):
     assert split_list(raw) == expected
