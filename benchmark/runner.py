@@ -95,12 +95,20 @@ def _time_limit(seconds: float):
         raise _TookTooLong
 
     previous = signal.signal(signal.SIGALRM, interrupt)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    started = time.monotonic()
+    outer, interval = signal.setitimer(signal.ITIMER_REAL, seconds)
+    if outer and outer < seconds:  # a caller's own timer, due first, stays in charge
+        signal.setitimer(signal.ITIMER_REAL, outer, interval)
+        signal.signal(signal.SIGALRM, previous)
+        yield
+        return
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if outer:  # a caller's timer, due later: it goes on with what is left of it
+            signal.setitimer(signal.ITIMER_REAL, max(1e-3, outer - (time.monotonic() - started)), interval)
 
 
 def make_plan(spec: str, sets: dict[str, dict[str, str]], limit_s: float = CONSTRUCT_LIMIT_S) -> Plan:

@@ -295,3 +295,25 @@ def test_check_plugin_sees_heavy_imports_of_a_plugin_with_helpers(tmp_path: Path
     result = factbench("check-plugin", f"{folder / 'hp.py'}:P")
     assert result.returncode == 1
     assert "violation: imports datasets at module import; import it inside load()" in result.stdout
+
+
+def test_the_constructor_time_limit_leaves_a_callers_timer_running() -> None:
+    import signal
+
+    from benchmark.runner import _time_limit
+
+    fired = []
+    previous = signal.signal(signal.SIGALRM, lambda *_: fired.append(True))
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.5)
+        with _time_limit(5):
+            pass
+        remaining, _ = signal.getitimer(signal.ITIMER_REAL)
+        assert 0 < remaining <= 0.5
+        signal.setitimer(signal.ITIMER_REAL, 0.2)  # due before the limit: the caller's timer stays in charge
+        with _time_limit(5):
+            time.sleep(0.4)
+        assert fired == [True]
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
