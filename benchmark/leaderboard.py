@@ -225,14 +225,22 @@ def _select(group: _Group) -> _Selection:
 
 
 def _warn_rescored(gold: Any, group: _Group, selection: _Selection) -> None:
-    """Predictions of runs scored against another gold, on the same texts, are re-scored on this one."""
+    """Predictions of runs scored against another gold are re-scored on this one where the texts are the
+    same; a document whose text changed since is not scored, and is named."""
+    from benchmark.runs import warn
+
     runs = {run for run in selection.chosen.values() if run.gold_sha256 != gold.sha256}
     if runs:
-        from benchmark.runs import warn
-
         shas = ", ".join(sorted({_short(r.gold_sha256) for r in runs}))
         warn(f"leaderboard: {group.title} ({len(runs)} run{'s' if len(runs) != 1 else ''}): scored against "
-             f"another gold (sha256 {shas}) on the same texts; re-scored on this one ({_short(gold.sha256)})")
+             f"another gold (sha256 {shas}); re-scored on this one ({_short(gold.sha256)}) where the texts are "
+             "the same")
+    changed = sorted({d for run in group.runs if run.gold_sha256 != gold.sha256
+                      for d in run.manifest.get("documents") or {} if d in gold.documents}
+                     - selection.attempted)
+    if changed:
+        warn(f"leaderboard: {group.title}: not scored, their text changed since they ran: {', '.join(changed)}; "
+             "run them again")
 
 
 def _predictions(selection: _Selection, known: Mapping[Path, Mapping[str, Any]]

@@ -231,8 +231,23 @@ def test_a_run_of_an_edited_gold_is_rescored_on_the_same_texts(tmp_path, mini_go
     row = rows_of(build(runs, str(mini_gold_dir)).rows)["alpha"]
     assert (row.tp, row.fn, row.documents, row.gold_sha256) == (10, 14, 1, mini_gold.sha256)
     assert capsys.readouterr().err.splitlines() == [
-        "factbench: warning: leaderboard: alpha@default (1 run): scored against another gold (sha256 cdcdcdcd…) "
-        f"on the same texts; re-scored on this one ({mini_gold.sha256[:8]}…)"]
+        "factbench: warning: leaderboard: alpha@default (1 run): scored against another gold (sha256 cdcdcdcd…); "
+        f"re-scored on this one ({mini_gold.sha256[:8]}…) where the texts are the same"]
+
+
+def test_a_document_whose_text_changed_since_its_run_is_named_not_scored(tmp_path, mini_gold_dir, mini_gold,
+                                                                         capsys):
+    runs = tmp_path / "runs"
+    folder = write_run(runs, mini_gold, "alpha", {MINI_ID: SOME}, gold_sha256="cd" * 32)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["documents"][MINI_ID]["sha256"] = "1" * 64  # extracted from a text that has changed since
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    write_run(runs, mini_gold, "beta", {MINI_ID: SOME})
+    board = build(runs, str(mini_gold_dir))
+    assert {r.extractor for r in board.rows} == {"beta"}
+    assert capsys.readouterr().err.splitlines() == [
+        "factbench: warning: leaderboard: skipping alpha@default (1 run): scored against another gold "
+        "(sha256 cdcdcdcd…); pass --gold"]
 
 
 def test_leaderboard_without_the_gold_of_the_runs_keeps_their_csv(tmp_path, mini_gold_dir):
@@ -360,3 +375,20 @@ def test_the_report_of_a_shard_without_the_original_shows_no_score_and_no_rank(t
     summary = (runs / "report" / "report.md").read_text(encoding="utf-8")
     assert "****" not in summary
     assert factbench("report", "--runs", str(runs), "--seed", "-1").returncode == 2
+
+
+def test_a_document_whose_text_changed_is_named_and_the_others_rescored(tmp_path, three_docs, capsys):
+    gold = load_gold(three_docs)
+    runs = tmp_path / "runs"
+    folder = write_run(runs, gold, "alpha", {MINI_ID: everything(gold, MINI_ID),
+                                             SECOND_ID: everything(gold, SECOND_ID)}, gold_sha256="cd" * 32)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["documents"][SECOND_ID]["sha256"] = "1" * 64  # its text has changed since the run
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    row = rows_of(build(runs, str(three_docs)).rows)["alpha"]
+    assert (row.f1, row.tp, row.documents) == (1.0, 24, 1)
+    assert capsys.readouterr().err.splitlines() == [
+        "factbench: warning: leaderboard: alpha@default (1 run): scored against another gold (sha256 cdcdcdcd…); "
+        f"re-scored on this one ({gold.sha256[:8]}…) where the texts are the same",
+        f"factbench: warning: leaderboard: alpha@default: not scored, their text changed since they ran: {SECOND_ID}; "
+        "run them again"]
