@@ -192,18 +192,24 @@ def test_a_wrong_setting_of_a_default_extractor_is_bad_input() -> None:
         default_plans({"rules": {"foo": "1"}})
 
 
+def _beside_a_helper(folder: Path, plugin: str, helper: str, code: str) -> Path:
+    """`folder/plugin` holding `code`, next to `folder/helper.py`, which sets VALUE."""
+    folder.mkdir()
+    (folder / "helper.py").write_text(f"VALUE = {helper!r}\n")
+    (folder / plugin).write_text(textwrap.dedent(code))
+    return folder / plugin
+
+
 def test_plugins_import_as_python_would_from_the_current_folder(tmp_path: Path) -> None:
     folder = tmp_path / "mine"
-    folder.mkdir()
-    (folder / "helper.py").write_text("DATE = '2021-02-17'\n")
-    (folder / "myplug.py").write_text(textwrap.dedent('''
+    _beside_a_helper(folder, "myplug.py", "2021-02-17", '''
         from benchmark.extractor import Extractor
-        from helper import DATE  # a module next to the plugin
+        from helper import VALUE  # a module next to the plugin
         class Dated(Extractor):
             name = "dated"
             def extract(self, document):
-                return [{"type": "meeting", "slots": {"date": DATE}}]
-    '''))
+                return [{"type": "meeting", "slots": {"date": VALUE}}]
+    ''')
     (folder / "news.txt").write_text("Leaders met.\n")
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
 
@@ -280,10 +286,7 @@ def test_two_plugins_with_helpers_of_the_same_name_each_get_their_own(tmp_path: 
 
 
 def test_check_plugin_sees_heavy_imports_of_a_plugin_with_helpers(tmp_path: Path) -> None:
-    folder = tmp_path / "heavy"
-    folder.mkdir()
-    (folder / "helper.py").write_text("VALUE = 1\n")
-    (folder / "hp.py").write_text(textwrap.dedent('''
+    plugin = _beside_a_helper(tmp_path / "heavy", "hp.py", "1", '''
         import helper
         import datasets
         from benchmark.extractor import Extractor
@@ -291,8 +294,8 @@ def test_check_plugin_sees_heavy_imports_of_a_plugin_with_helpers(tmp_path: Path
             name = "heavy-plugin"
             def extract(self, document):
                 return []
-    '''))
-    result = factbench("check-plugin", f"{folder / 'hp.py'}:P")
+    ''')
+    result = factbench("check-plugin", f"{plugin}:P")
     assert result.returncode == 1
     assert "violation: imports datasets at module import; import it inside load()" in result.stdout
 
