@@ -50,7 +50,7 @@ _ISO = re.compile(r"P(?:(\d+(?:[.,]\d+)?)Y)?(?:(\d+(?:[.,]\d+)?)M)?(?:(\d+(?:[.,
 _ISO_UNITS = ("y", "mo", "w", "d", "h", "m", "s")
 # A number: "4", "4.5", ".5", a fraction "1/2" (never over 0); a word; a vulgar fraction.
 _TOKEN = re.compile(r"(?:\d+(?:\.\d+)?|\.\d+)(?:[/⁄]0*[1-9]\d*)?|[a-z]+|[½¼¾]")
-_ISO_LIKE = re.compile(r"P[\d.,YMWDTHS ]*")  # what an ISO 8601 duration is written with
+_ISO_LIKE = re.compile(r"P[\d.,YMWDTHS /+-]*")  # what an ISO 8601 duration is written with, and signs
 _VULGAR = {"½": Fraction(1, 2), "¼": Fraction(1, 4), "¾": Fraction(3, 4)}
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
 
@@ -86,7 +86,11 @@ def _amounts(text: str) -> list[str | Fraction]:
                 out.append(Fraction(total + current))
                 total = current = 0
                 previous = None
-            out.append(_VULGAR[token] if token in _VULGAR else Fraction(token.replace("⁄", "/")))
+            number = _VULGAR[token] if token in _VULGAR else Fraction(token.replace("⁄", "/"))
+            if k + 1 < len(tokens) and tokens[k + 1] in _MULTIPLIERS:  # "2 million", "1.5 thousand"
+                current, previous = number, "small"
+            else:
+                out.append(number)
             continue
         value = NUMBER_WORDS.get(token)
         kind = None if value is None else "tens" if value >= 20 else "small"

@@ -123,36 +123,48 @@ def _scan() -> dict[str, ExtractorEntry]:
     return out
 
 
-def _import_path(folder: str) -> bool:
-    """Put `folder` on sys.path, as `python file.py` (its folder) and `python -m` (the current folder) do,
-    but after the standard library and installed packages, so a plugin's `secrets.py` never shadows
-    them. Returns whether it was added."""
-    folder = os.path.abspath(folder)
-    if folder in sys.path:
-        return False
-    sys.path.append(folder)
-    return True
+def _plugin_home(spec: str) -> str | None:
+    """Where a plugin's own modules live: a file's folder (`path/to/file.py:Class`), the current folder
+    (`module:Class`); None for a registered name."""
+    base = spec.partition("@")[0]
+    if ":" not in base:
+        return None
+    module_name = base.split(":")[0]
+    return os.path.dirname(os.path.abspath(module_name)) if module_name.endswith(".py") else os.getcwd()
 
 
 @contextlib.contextmanager
-def _plugin_folder(folder: str, module_name: str):
-    """A plugin file's folder on sys.path while the plugin is imported, for its helper modules. In a worker
-    (one plugin per process) the folder stays, for helpers imported later in load() or extract(); in the
-    factbench process it goes again with the helper modules it brought, so two plugins' `helpers.py`
-    never mix."""
-    folder = os.path.abspath(folder)
-    added = _import_path(folder)
+def plugin_imports(spec: str):
+    """Import and construct a plugin as Python would run it: its folder first on sys.path, so its helper
+    modules (`helpers.py` beside it) are its own. Afterwards the folder stays, last, for helpers imported
+    later, and the standard library and installed packages come first again for everything else. In the
+    factbench process, which may import several plugins, the helper modules a plugin brought are let go
+    (only those directly in its folder), so another plugin's `helpers.py` is imported as its own."""
+    home = _plugin_home(spec)
+    if home is None:
+        yield
+        return
+    saved = list(sys.path)
     before = set(sys.modules)
+    sys.path.insert(0, home)
     try:
         yield
     finally:
-        if added and not os.environ.get("FACTBENCH_WORKER"):
-            with contextlib.suppress(ValueError):
-                sys.path.remove(folder)
-            for name in set(sys.modules) - before - {module_name}:
-                source = getattr(sys.modules[name], "__file__", None)
-                if source and os.path.abspath(source).startswith(folder + os.sep):
+        sys.path[:] = [entry for entry in saved if os.path.abspath(entry or ".") != home] + [home]
+        if not os.environ.get("FACTBENCH_WORKER"):
+            for name in set(sys.modules) - before:
+                if _is_helper_of(sys.modules.get(name), name, home):
                     del sys.modules[name]
+
+
+def _is_helper_of(module: object, name: str, home: str) -> bool:
+    """True when `module` (imported as `name`) was found directly in `home`: `home/NAME.py` or `home/NAME/`."""
+    location = getattr(module, "__file__", None) or next(iter(getattr(module, "__path__", None) or ()), None)
+    if not location:
+        return False
+    relative = os.path.relpath(os.path.abspath(location), home).split(os.sep)
+    top = name.split(".")[0]
+    return relative[0] in (top, f"{top}.py")
 
 
 def _import_target(target: str, label: str) -> type:
@@ -166,10 +178,8 @@ def _import_target(target: str, label: str) -> type:
             spec = importlib.util.spec_from_file_location(name, path)
             module = importlib.util.module_from_spec(spec)
             sys.modules[name] = module
-            with _plugin_folder(str(path.parent), name):
-                spec.loader.exec_module(module)
+            spec.loader.exec_module(module)
         else:
-            _import_path(os.getcwd())
             module = importlib.import_module(module_name)
     except BadInput:
         raise
@@ -188,7 +198,7 @@ target = sys.argv[1]
 module_name = target.partition(":")[0]
 if module_name.endswith(".py"):
     import os
-    sys.path.append(os.path.dirname(os.path.abspath(module_name)))
+    sys.path.insert(0, os.path.dirname(os.path.abspath(module_name)))  # as `python file.py` has it
     spec = importlib.util.spec_from_file_location("factbench_probe", module_name)
     spec.loader.exec_module(importlib.util.module_from_spec(spec))
 else:

@@ -115,9 +115,9 @@ def make_plan(spec: str, sets: dict[str, dict[str, str]], limit_s: float = CONST
     """The plan of one extractor spec. The plugin's code runs here with what it prints sent to stderr
     (stdout carries results); its import was tried in a child process first (registry), and its
     constructor gets `limit_s` seconds."""
-    from benchmark.registry import entries, resolve
+    from benchmark.registry import entries, plugin_imports, resolve
 
-    with contextlib.redirect_stdout(sys.stderr):
+    with contextlib.redirect_stdout(sys.stderr), plugin_imports(spec):
         try:
             cls, preset, origin = resolve(spec)
         except BadInput as exc:

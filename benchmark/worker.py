@@ -336,13 +336,14 @@ def _serve(reply_fd: int) -> int:
         if op == "init":
             start = time.perf_counter()
             try:
-                from benchmark.registry import resolve
+                from benchmark.registry import plugin_imports, resolve
 
-                cls, preset, _ = resolve(request["spec"])
-                preset = request.get("preset") or preset
-                config = {**(cls.presets.get(preset, {}) if preset else {}), **request.get("config", {})}
-                extractor = cls(config)
-                extractor.ensure_loaded()
+                with plugin_imports(request["spec"]):
+                    cls, preset, _ = resolve(request["spec"])
+                    preset = request.get("preset") or preset
+                    config = {**(cls.presets.get(preset, {}) if preset else {}), **request.get("config", {})}
+                    extractor = cls(config)
+                    extractor.ensure_loaded()
                 info = {"name": extractor.name, "version": extractor.version}
                 send({"op": "loaded", "ok": True, "load_s": time.perf_counter() - start, "info": info})
             except BaseException as exc:  # a plugin may raise anything, SystemExit included

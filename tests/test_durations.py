@@ -28,6 +28,7 @@ from benchmark.durations import parse_duration
     (".5 hours", "PT30M"), ("a million years", "P1000000Y"), ("two million years", "P2000000Y"),
     ("1 hour 0.0001 seconds", "PT1H"),  # to the millisecond
     ("an hour-long meeting", "PT1H"),
+    ("2 thousand seconds", "PT33M20S"), ("1.5 million hours", "PT1500000H"),
 ])
 def test_reads_canonical_form(raw, iso):
     assert parse_duration(raw) == iso
@@ -41,6 +42,7 @@ def test_reads_canonical_form(raw, iso):
     ("half a month", "fraction of a month"), ("1.5 months", "fraction of a month"),
     ("3/0 hours", "two amounts"),  # never a division by zero
     ("P1D2M", "not an ISO 8601 duration"), ("P 2M", "not an ISO 8601 duration"),  # never minutes
+    ("P-1D", "not an ISO 8601 duration"), ("PT1/2H", "not an ISO 8601 duration"),
     ("the second day", "not a duration"), ("hour", "not a duration"),
 ])
 def test_unreadable_durations_raise_with_the_reason(raw, why):

@@ -252,37 +252,62 @@ def test_check_plugin_is_not_fooled_by_what_a_plugin_prints(plugin: Path) -> Non
 
 
 def _plugin_folder(root: Path, name: str, helper_value: str) -> Path:
-    """A plugin file `NAME.py` beside its own `helpers.py`, `secrets.py` and `platform.py` (names the
-    standard library has too, which the plugin's folder must never shadow)."""
+    """A plugin file `NAME.py` beside its own `helpers.py`, a namespace package `nsub/` (no __init__),
+    and `secrets.py` and `platform.py` (names the standard library has too, which must keep working).
+    Its name comes from a helper its constructor imports."""
     folder = root / name
-    folder.mkdir()
+    (folder / "nsub").mkdir(parents=True)
     (folder / "helpers.py").write_text(f"DATE = {helper_value!r}\n")
+    (folder / "nsub" / "named.py").write_text(f"NAME = {name!r}\n")
     (folder / "secrets.py").write_text("API_KEY = 'x'\n")
     (folder / "platform.py").write_text("NOTHING = None\n")
-    (folder / f"{name}.py").write_text(textwrap.dedent(f'''
+    (folder / f"{name}.py").write_text(textwrap.dedent('''
         from benchmark.extractor import Extractor
         from helpers import DATE
         class Plugin(Extractor):
-            name = "{name}"
+            def __init__(self, config=None):
+                from nsub import named  # a helper imported by the constructor
+                self.name = named.NAME
+                super().__init__(config)
             def extract(self, document):
                 import helpers  # a helper imported late, in the worker
-                return [{{"type": "meeting", "slots": {{"date": DATE, "location": helpers.__name__}}}}]
+                return [{"type": "meeting", "slots": {"date": DATE, "location": helpers.__name__}}]
     '''))
     return folder / f"{name}.py"
 
 
-def test_two_plugins_with_helpers_of_the_same_name_each_get_their_own(tmp_path: Path) -> None:
+def test_plugins_with_helpers_of_the_same_names_each_get_their_own(tmp_path: Path) -> None:
     first = _plugin_folder(tmp_path, "alpha", "2021-02-17")
     second = _plugin_folder(tmp_path, "beta", "2020-11-09")
-    runs = tmp_path / "runs"
-    result = factbench("run", "-e", f"{first}:Plugin", "-e", f"{second}:Plugin", "--documents", "original",
-                       "--out", str(runs))
-    assert result.returncode == 0, result.stderr
-    dates = {}
-    for manifest in runs.glob("*/manifest.json"):
-        lines = (manifest.parent / "predictions.jsonl").read_text().splitlines()
-        dates[json.loads(manifest.read_text())["extractor"]] = json.loads(lines[0])["slots"]["date"]
-    assert dates == {"alpha": "2021-02-17", "beta": "2020-11-09"}
+    (tmp_path / "helpers.py").write_text("DATE = 'from the current folder'\n")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    # From a folder with a helpers.py of its own, and from the first plugin's folder (already on sys.path).
+    for cwd, first_spec in ((tmp_path, f"{first}:Plugin"), (first.parent, "alpha.py:Plugin")):
+        runs = tmp_path / f"runs-{cwd.name}"
+        result = subprocess.run(
+            [sys.executable, "-P", "-c", "from benchmark.cli import console; console()", "run", "-e", first_spec,
+             "-e", f"{second}:Plugin", "--documents", "original", "--out", str(runs)],
+            capture_output=True, text=True, cwd=cwd, env=env, timeout=240)
+        assert result.returncode == 0, result.stderr
+        dates = {}
+        for manifest in runs.glob("*/manifest.json"):
+            lines = (manifest.parent / "predictions.jsonl").read_text().splitlines()
+            dates[json.loads(manifest.read_text())["extractor"]] = json.loads(lines[0])["slots"]["date"]
+        assert dates == {"alpha": "2021-02-17", "beta": "2020-11-09"}, cwd
+
+
+def test_only_modules_found_directly_in_a_plugins_folder_are_its_helpers(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from benchmark.registry import _is_helper_of
+
+    home = str(tmp_path)
+    assert _is_helper_of(SimpleNamespace(__file__=f"{home}/helpers.py"), "helpers", home)
+    assert _is_helper_of(SimpleNamespace(__file__=f"{home}/nsub/named.py"), "nsub.named", home)
+    assert _is_helper_of(SimpleNamespace(__path__=[f"{home}/nsub"]), "nsub", home)  # a namespace package
+    # a package installed under the plugin's folder (a .venv in the project), and the benchmark itself
+    assert not _is_helper_of(SimpleNamespace(__file__=f"{home}/.venv/site/numpy/__init__.py"), "numpy", home)
+    assert not _is_helper_of(SimpleNamespace(__file__="/elsewhere/benchmark/gold.py"), "benchmark.gold", home)
 
 
 def test_check_plugin_sees_heavy_imports_of_a_plugin_with_helpers(tmp_path: Path) -> None:
