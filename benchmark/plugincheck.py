@@ -101,7 +101,7 @@ def _heavy_imports(cls: type, target: str) -> list[str]:
     if target.split("@")[0].split(":")[0].endswith(".py"):
         code = ("import importlib.util, os, sys; sys.path.insert(0, os.path.dirname(os.path.abspath(sys.argv[1]))); "
                 "s = importlib.util.spec_from_file_location('p', sys.argv[1]); "
-                "m = importlib.util.module_from_spec(s); s.loader.exec_module(m)")
+                "m = sys.modules['p'] = importlib.util.module_from_spec(s); s.loader.exec_module(m)")
         argv = [target.split(":")[0]]
     else:
         code = f"import {module}"

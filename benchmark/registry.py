@@ -200,7 +200,8 @@ if module_name.endswith(".py"):
     import os
     sys.path.insert(0, os.path.dirname(os.path.abspath(module_name)))  # as `python file.py` has it
     spec = importlib.util.spec_from_file_location("factbench_probe", module_name)
-    spec.loader.exec_module(importlib.util.module_from_spec(spec))
+    module = sys.modules["factbench_probe"] = importlib.util.module_from_spec(spec)  # as an import has it
+    spec.loader.exec_module(module)
 else:
     importlib.import_module(module_name)
 """

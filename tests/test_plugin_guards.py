@@ -345,3 +345,27 @@ def test_the_constructor_time_limit_leaves_a_callers_timer_running() -> None:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def test_a_plugin_with_dataclasses_and_postponed_annotations_imports_everywhere(tmp_path: Path) -> None:
+    # @dataclass looks its module up in sys.modules when annotations are strings: every import of the plugin
+    # (the probe, check-plugin's, the run's) registers the module first, as Python's own import does.
+    plugin = tmp_path / "annotated.py"
+    plugin.write_text(textwrap.dedent('''
+        from __future__ import annotations
+        from dataclasses import dataclass
+        from benchmark.extractor import Extractor
+
+        @dataclass
+        class Hit:
+            date: str
+
+        class Annotated(Extractor):
+            name = "annotated"
+            def extract(self, document):
+                return [{"type": "meeting", "slots": {"date": Hit("2021-02-17").date}}]
+    '''))
+    checked = factbench("check-plugin", f"{plugin}:Annotated")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    ran = factbench("run", "-e", f"{plugin}:Annotated", "--documents", "original", "--out", str(tmp_path / "r"))
+    assert ran.returncode == 0, ran.stderr
