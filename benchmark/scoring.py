@@ -378,24 +378,24 @@ class DocumentScorer:
             strict, lenient = positive_cells(preds, rtype, self.index) if preds and golds else ({}, None)
             entries, codes = result.entries[0], result.codes[0]
             first_entry, first_code = len(entries), len(codes)
-            self._score_type(rtype, preds, golds, align(preds, golds, strict), result, 0, True)
+            self._score_type(rtype, preds, golds, align(preds, golds, strict), result, 0)
             if lenient is None:
                 # No lenient credit beyond strict: the same alignment, outcomes and reasons (a gold value
                 # a lenient comparison would credit is always a cell).
                 result.codes[1].extend(codes[first_code:])
                 result.entries[1].extend(entries[first_entry:])
             else:
-                self._score_type(rtype, preds, golds, align(preds, golds, lenient), result, 1, False)
+                self._score_type(rtype, preds, golds, align(preds, golds, lenient), result, 1)
 
     def _score_type(self, rtype: str, preds: Sequence[PredRecord], golds: Sequence[GoldView],
-                    aligned: list[tuple[int, int, dict[str, SlotMatch]]], result: DocumentResult, ri: int,
-                    count_unsupported: bool) -> None:
-        """Judge one record type in regime ri; `count_unsupported`: count its unsupported fps.
+                    aligned: list[tuple[int, int, dict[str, SlotMatch]]], result: DocumentResult, ri: int) -> None:
+        """Judge one record type in regime ri (0: strict, which also counts the unsupported fps).
 
-        They are counted once, in strict: an unsupported value has a normal form no gold value has, so it
+        Unsupported fps are counted once, in strict: an unsupported value has a normal form no gold value has, so it
         earns no strict credit and is an fp there (a lenient partial, "2020-11" for 2020-11-09, is one too).
         """
         regime = REGIMES[ri]
+        count_unsupported = ri == 0
         add, code = result.entries[ri].append, result.codes[ri].append
         keep = result.keep
         specs = SCORED[rtype]

@@ -105,13 +105,13 @@ _FRACTION_CHARS = str.maketrans({"½": " 1/2", "¼": " 1/4", "¾": " 3/4"})
 
 def _compatible(text: str) -> str:
     """Full-width letters and digits, ligatures and other compatibility characters as their plain forms
-    (NFKC): "Ｐｕｔｉｎ" is Putin."""
-    return unicodedata.normalize("NFKC", text.translate(_FRACTION_CHARS))
+    (NFKC): "Ｐｕｔｉｎ" is Putin. ASCII text, nearly all of it, is returned as it is."""
+    return text if text.isascii() else unicodedata.normalize("NFKC", text.translate(_FRACTION_CHARS))
 
 
 def is_no_value(raw: object) -> bool:
     if type(raw) is str:
-        return (raw if raw.isascii() else _compatible(raw)).strip().casefold() in NO_VALUE
+        return _compatible(raw).strip().casefold() in NO_VALUE
     if raw is None:
         return True
     if isinstance(raw, (list, tuple)):
@@ -127,7 +127,7 @@ def split_list(raw: object) -> list[object]:
             items.extend(split_list(item) if isinstance(item, str) else [item])
         return [x for x in items if not is_no_value(x)]
     if isinstance(raw, str):
-        text = (raw if raw.isascii() else _compatible(raw)).strip()  # a full-width comma separates too
+        text = _compatible(raw).strip()  # a full-width comma separates too
         # Most values hold no separator: the split would return the text itself.
         parts = [x.strip() for x in _LIST_SEPARATOR.split(text)] if (
             "," in text or ";" in text or "&" in text or "and" in text.lower()) else [text]
@@ -365,7 +365,7 @@ class Normalizer:
     def normalize(self, raw: object, value_type: str) -> Normal:
         """Normal form of a predicted value; raises NormalizationError for a parse error."""
         if type(raw) is str:
-            text = raw.strip() if raw.isascii() else _compatible(raw).strip()
+            text = _compatible(raw).strip()
         elif isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
             raise NormalizationError(f"{type(raw).__name__} is not a {value_type} value")
         else:
@@ -397,10 +397,7 @@ class Normalizer:
         if value_type == OFFICE:
             return self._office(text)
         if value_type == DURATION:
-            try:
-                iso = durations.parse_duration(text)
-            except ValueError as exc:
-                raise NormalizationError(str(exc)) from None
+            iso = parse_duration(text)
             return Normal(DURATION, f"duration:{iso}", iso, "duration")
         if value_type == TEXT:
             tokens = text_tokens(text)
