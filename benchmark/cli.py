@@ -44,10 +44,12 @@ MAX_WARNINGS = 20
 
 def _print_warnings(warnings: list) -> None:
     """Each warning as one line on stderr (the first MAX_WARNINGS, then a count of the rest)."""
+    from benchmark.runs import warn
+
     for problem in warnings[:MAX_WARNINGS]:
-        print(f"factbench: warning: {' '.join(str(problem).split())}", file=sys.stderr)
+        warn(str(problem))
     if len(warnings) > MAX_WARNINGS:
-        print(f"factbench: warning: {len(warnings) - MAX_WARNINGS} more warnings not shown", file=sys.stderr)
+        warn(f"{len(warnings) - MAX_WARNINGS} more warnings not shown")
 
 
 def _check_numbers(args: argparse.Namespace) -> None:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmark.errors import BadInput
+from benchmark.runs import atomic_write, count_of, csv_text, dataclass_csv, locked, read_manifests, text_sha256, warn
 from benchmark.types import CATEGORIES, REGIMES, Counts, FactOutcome, InputProblem, Prediction, ScoreReport, field_names
 
 
@@ -143,8 +144,6 @@ class _Group:
 
 
 def _text_sha256(doc: Any) -> str:
-    from benchmark.runs import text_sha256
-
     return doc.text_sha256 or text_sha256(doc.document.text)
 
 
@@ -162,8 +161,6 @@ def _scorable_documents(manifest: dict[str, Any], gold: Any) -> frozenset[str]:
 def _group_runs(root: Path, gold: Any) -> dict[tuple[str, str, str], _Group]:
     """Complete runs by (extractor, version, config_hash); a run of another gold none of whose documents
     this gold can score is set aside in `other_gold`."""
-    from benchmark.runs import read_manifests
-
     groups: dict[tuple[str, str, str], _Group] = {}
     for path, manifest in read_manifests(root):
         if not manifest.get("complete"):
@@ -189,8 +186,6 @@ def _runs_of_this_gold(root: Path, gold: Any, groups: dict[tuple[str, str, str],
                        f"documents: they used sha256 {shas}; pass the --gold they used", where=str(root))
     for group in groups.values():
         if group.other_gold:
-            from benchmark.runs import warn
-
             n = len(group.other_gold)
             shas = ", ".join(sorted({_short(r.gold_sha256) for r in group.other_gold}))
             warn(f"leaderboard: skipping {group.title} ({n} run{'s' if n != 1 else ''}): scored against another "
@@ -227,8 +222,6 @@ def _select(group: _Group) -> _Selection:
 def _warn_rescored(gold: Any, group: _Group, selection: _Selection) -> None:
     """Predictions of runs scored against another gold are re-scored on this one where the texts are the
     same; a document whose text changed since is not scored, and is named."""
-    from benchmark.runs import warn
-
     runs = {run for run in selection.chosen.values() if run.gold_sha256 != gold.sha256}
     if runs:
         shas = ", ".join(sorted({_short(r.gold_sha256) for r in runs}))
@@ -282,8 +275,6 @@ def _read_run_predictions(run: _Run, docs: set[str]) -> list[Prediction]:
             errors.append(item)
     problem = _file_problem(errors) or _short_documents(run, docs, kept)
     if problem:
-        from benchmark.runs import warn
-
         warn(f"{problem}; the records lost score as not predicted")
     return kept
 
@@ -467,10 +458,6 @@ def _score_group(gold: Any, selection: _Selection, known: Mapping[Path, Mapping[
     return GroupScores(column, main, variant_report)
 
 
-def _count(value: Any) -> int:
-    return value if type(value) is int and value > 0 else 0
-
-
 def _perturbed(gold: Any, report: ScoreReport | None, perturbation: str) -> list[str]:
     docs = report.documents if report is not None else ()
     return [d for d in docs if gold.documents[d].document.perturbation == perturbation]
@@ -493,7 +480,7 @@ def _leaderboard_row(gold: Any, group: _Group, selection: _Selection, scores: Gr
     runtime = sum(float(run.record(d).get("seconds") or 0.0) for d, run in chosen.items())
     loads = {run.path: run.manifest.get("timings", {}).get("load_s") or 0.0 for run in chosen.values()}
     peaks = [run.manifest.get("peak_mem_mb") for run in group.runs if run.manifest.get("peak_mem_mb")]
-    unread = sum(_count(run.record(d).get("unread")) for d, run in chosen.items())  # answers it could not read
+    unread = sum(count_of(run.record(d).get("unread")) for d, run in chosen.items())  # answers it could not read
     f1 = overall.overall.f1
     return LeaderboardRow(
         rank=None, extractor=m["extractor"], extractor_version=m.get("extractor_version", ""),
@@ -564,7 +551,6 @@ def _ranked(rows: list[LeaderboardRow]) -> list[LeaderboardRow]:
 def rebuild(root: Path, gold_path: str | None = None, known: Mapping[Path, Mapping[str, Any]] | None = None,
             seed: int = 0) -> list[LeaderboardRow]:
     """Rebuild the three CSVs beside the runs, under the folder's lock, each by atomic rename."""
-    from benchmark.runs import atomic_write, csv_text, dataclass_csv, locked
 
     root.mkdir(parents=True, exist_ok=True)
     with locked(root):

@@ -97,18 +97,14 @@ def _identity_violations(cls: type) -> list[str]:
 
 def _heavy_imports(cls: type, target: str) -> list[str]:
     """Modules the plugin imports at import time that belong in load()."""
-    module = cls.__module__
-    if target.split("@")[0].split(":")[0].endswith(".py"):
-        code = ("import importlib.util, os, sys; sys.path.insert(0, os.path.dirname(os.path.abspath(sys.argv[1]))); "
-                "s = importlib.util.spec_from_file_location('p', sys.argv[1]); "
-                "m = sys.modules['p'] = importlib.util.module_from_spec(s); s.loader.exec_module(m)")
-        argv = [target.split(":")[0]]
-    else:
-        code = f"import {module}"
-        argv = []
-    # The answer is the line after a marker: whatever the plugin prints at import comes before it.
-    probe = code + f"; import sys; print('\\n{_MARK}' + ','.join(m for m in {HEAVY_MODULES!r} if m in sys.modules))"
-    result = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True, timeout=120)
+    from benchmark.registry import IMPORT_PROBE
+
+    base = target.split("@")[0]
+    # The registry's import probe (a file with its folder first, a module by name), then the heavy modules
+    # it brought, on the line after a marker: whatever the plugin prints at import comes before it.
+    imported = base if base.split(":")[0].endswith(".py") else f"{cls.__module__}:{cls.__name__}"
+    probe = IMPORT_PROBE + f"print('\\n{_MARK}' + ','.join(m for m in {HEAVY_MODULES!r} if m in sys.modules))\n"
+    result = subprocess.run([sys.executable, "-c", probe, imported], capture_output=True, text=True, timeout=120)
     if result.returncode != 0:
         lines = result.stderr.strip().splitlines()
         return [f"does not import in a fresh Python process: {lines[-1] if lines else 'no output'}"]

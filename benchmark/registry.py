@@ -192,7 +192,7 @@ def _import_target(target: str, label: str) -> type:
 
 
 PROBE_TIMEOUT_S = float(os.environ.get("FACTBENCH_PROBE_TIMEOUT", "60"))
-_PROBE = """
+IMPORT_PROBE = """
 import importlib, importlib.util, sys
 target = sys.argv[1]
 module_name = target.partition(":")[0]
@@ -216,7 +216,7 @@ def _probe_import(target: str, label: str) -> None:
 
     module_name = target.partition(":")[0]
     try:
-        result = subprocess.run([sys.executable, "-c", _PROBE, target], capture_output=True, text=True,
+        result = subprocess.run([sys.executable, "-c", IMPORT_PROBE, target], capture_output=True, text=True,
                                 timeout=PROBE_TIMEOUT_S, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
         cause = TimeoutError(f"import took longer than {PROBE_TIMEOUT_S:g} s")

@@ -276,7 +276,7 @@ def run_plan(plan: Plan, gold: GoldLoader, doc_ids: tuple[str, ...], root: Path,
     """
     from benchmark import __version__
     from benchmark.predictions import parse_records, prediction_to_json
-    from benchmark.runs import PredictionCache, RunFolder, new_run_id, now
+    from benchmark.runs import PredictionCache, RunFolder, count_of, new_run_id, now
     from benchmark.scoring import score_document
     from benchmark.worker import Worker, WorkerFailure
 
@@ -395,8 +395,8 @@ def run_plan(plan: Plan, gold: GoldLoader, doc_ids: tuple[str, ...], root: Path,
             if entry is not None:
                 kept, problems = parse_records(entry["records"], doc_id, f"{ex.name} on {doc_id}")
                 record["records"] = len(kept)
-                unread = entry.get("unread")
-                if type(unread) is int and unread > 0:
+                unread = count_of(entry.get("unread"))
+                if unread:
                     record["unread"] = outcome.unread[doc_id] = unread  # answers it could not read: parse errors
                 if problems:
                     record["problems"] = [str(p) for p in problems[:20]]

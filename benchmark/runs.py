@@ -240,6 +240,11 @@ def warn(message: str) -> None:
     print(f"factbench: warning: {' '.join(message.split())}", file=sys.stderr)
 
 
+def count_of(value: Any) -> int:
+    """A count read back from a manifest or cache entry (`unread`): a positive int, else 0."""
+    return value if type(value) is int and value > 0 else 0
+
+
 def read_manifests(root: Path) -> list[tuple[Path, dict[str, Any]]]:
     """Every run folder's manifest; one that cannot be read is named in a warning and left out."""
     out = []
