@@ -65,6 +65,7 @@ _TRAILING_OF = re.compile(r"\s+of$")
 _MEMO = 1 << 16
 _fold = functools.lru_cache(maxsize=_MEMO)(geo.fold)
 _parse_date = functools.lru_cache(maxsize=_MEMO)(parse_date)  # DateValue and NoYear are frozen
+_parse_duration = functools.lru_cache(maxsize=_MEMO)(durations.parse_duration)  # a str; errors are not kept
 
 
 def _lookup(text: str) -> str | None:
@@ -190,7 +191,7 @@ def office_role(text: str) -> str:
 def parse_duration(raw: str) -> str:
     """The canonical ISO 8601 form of a duration (durations.py); a NormalizationError when it reads as none."""
     try:
-        return durations.parse_duration(raw)
+        return _parse_duration(raw)
     except ValueError as exc:
         raise NormalizationError(str(exc)) from None
 
