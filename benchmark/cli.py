@@ -194,9 +194,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--facts", default=None, metavar="FACTS.jsonl", help="write every fact's outcome here")
     p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples (0: no intervals)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--jobs", type=int, default=1, metavar="N",
-                   help="processes that score (0: every core; with --facts, documents are scored in one); "
-                   "the same scores for any N")
+    p.add_argument("--jobs", type=int, default=0, metavar="N",
+                   help="processes that score (default 0: one per core; with --facts, documents are scored in "
+                   "one); the same scores for any N")
     p.set_defaults(handler=_cmd_score)
 
     p = sub.add_parser("compare", help="paired approximate randomization of two predictions files")

@@ -492,6 +492,29 @@ def test_score_command_jobs(tmp_path, small_chunks, capsys):
     assert "BAD_ARGUMENT: --jobs -1: expected 0 (every core) to 1024 processes" in capsys.readouterr().err
 
 
+def test_score_command_uses_every_core_by_default(tmp_path, monkeypatch, capsys):
+    """Without --jobs, counts are scored in one process per core; --facts keeps them in one."""
+    from benchmark import scoring
+
+    pred = tmp_path / "pred.jsonl"
+    pred.write_text("".join(json.dumps({"doc_id": SHIPPED_ID, **r}) + "\n" for r in WRONG))
+    seen = []
+    real = scoring.score
+
+    def spy(*args, **kwargs):
+        seen.append((kwargs["jobs"], kwargs["keep_outcomes"]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(scoring, "score", spy)
+    assert main(["score", "--pred", str(pred), "--json"]) == 0
+    assert main(["score", "--pred", str(pred), "--json", "--jobs", "1"]) == 0
+    assert main(["score", "--pred", str(pred), "--json", "--facts", str(tmp_path / "facts.jsonl")]) == 0
+    assert seen == [(0, False), (1, False), (0, True)]
+    capsys.readouterr()
+    assert main(["score", "--pred", str(pred), "--jobs", "-1"]) == 2
+    assert "BAD_ARGUMENT: --jobs -1: expected 0 (every core) to 1024 processes" in capsys.readouterr().err
+
+
 class _TwoArgumentError(Exception):
     """An error that cannot be unpickled (its __init__ takes two arguments, its args hold one)."""
 
