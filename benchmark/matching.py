@@ -182,25 +182,36 @@ def match_slot(cells: list[Cell], n_pred: int, n_gold: int) -> SlotMatch:
 
 def align(preds: Sequence[PredRecord], golds: Sequence[GoldView],
           cells: Mapping[tuple[int, int], Mapping[str, list[Cell]]]) -> list[tuple[int, int, dict[str, SlotMatch]]]:
-    """One-to-one alignment of predicted to gold records of one type; never a zero-agreement pair."""
+    """One-to-one alignment of predicted to gold records of one type; never a zero-agreement pair.
+
+    Only a pair's agreement decides the alignment: the matches of a slot are built for the aligned
+    pairs alone (a slot with one positive cell, most of them, needs no matching to know its credit).
+    """
     if not cells:
         return []
-    matches: dict[tuple[int, int], dict[str, SlotMatch]] = {}
     credits: dict[tuple[int, int], float] = {}
-    for (p, g), by_slot in cells.items():
-        pvals, gvals = preds[p].values, golds[g].values
-        found: dict[str, SlotMatch] = {}
+    matched: dict[tuple[tuple[int, int], str], SlotMatch] = {}  # the slots with several cells, matched once
+    for pair, by_slot in cells.items():
         total = 0.0
         for slot, slot_cells in by_slot.items():
-            match = found[slot] = match_slot(slot_cells, len(pvals[slot]), len(gvals[slot]))
-            total += match.credit
-        matches[(p, g)] = found
-        credits[(p, g)] = total
+            if len(slot_cells) == 1:
+                total += slot_cells[0][2]
+            else:
+                p, g = pair
+                match = matched[(pair, slot)] = match_slot(slot_cells, len(preds[p].values[slot]),
+                                                           len(golds[g].values[slot]))
+                total += match.credit
+        credits[pair] = total
+
+    def matches(pair: tuple[int, int]) -> dict[str, SlotMatch]:
+        return {slot: SlotMatch((slot_cells[0],), slot_cells[0][2]) if len(slot_cells) == 1
+                else matched[(pair, slot)] for slot, slot_cells in cells[pair].items()}
+
     positive = sorted(pair for pair, credit in credits.items() if credit > 0)
     if _disjoint(positive):
         # Agreement comes in steps of 0.5 and the tie-break adds at most TIE_BREAK < 0.5 in all, so an
         # optimal assignment takes every positive pair when none competes: exactly these, in row order.
-        return [(p, g, matches[(p, g)]) for p, g in positive]
+        return [(p, g, matches((p, g))) for p, g in positive]
     # The tie-break weighs only pairs that agree: a pair that is never aligned must not pull a record
     # of its row or column away from its own best pair.
     agreement = np.zeros((len(preds), len(golds)))
@@ -213,7 +224,7 @@ def align(preds: Sequence[PredRecord], golds: Sequence[GoldView],
 
     weight = TIE_BREAK / max(1, min(len(preds), len(golds)))
     rows, cols = linear_sum_assignment(agreement + weight * overlap, maximize=True)
-    return [(int(r), int(c), matches[(int(r), int(c))]) for r, c in zip(rows, cols) if agreement[r, c] > 0]
+    return [(p, g, matches((p, g))) for p, g in zip(rows.tolist(), cols.tolist()) if credits.get((p, g), 0.0) > 0]
 
 
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
