@@ -41,6 +41,8 @@ _MONTH_YEAR = _p(r"{m},?\s+(?:of\s+)?{y}", m=_MONTH, y=_YEAR)
 _DAY_MONTH = _p(r"{d}\s+(?:of\s+)?{m}", d=_DAY, m=_MONTH)
 _MONTH_DAY = _p(r"{m}\s+{d}", d=_DAY, m=_MONTH)
 _ISO = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+_PLAIN_ISO = re.compile(r"\d{4}(?:-\d{2}(?:-\d{2})?)?")  # for fullmatch: what _clean leaves as it is
+_SPACES = re.compile(r"\s+")
 _SEPARATOR = re.compile(r"\s*(?:/|–|—|-|\bto\b|\band\b|\buntil\b|\bthrough\b)\s*")
 _RANGE_PREFIX = re.compile(r"^(?:between|from)\s+")
 _DAY_YEAR = re.compile(r"^(?P<d>[0-3]?\d)(?:st|nd|rd|th)?(?:,?\s+(?P<y>\d{4}))?$")
@@ -93,7 +95,7 @@ def _iso(year: int, month: int | None = None, day: int | None = None) -> str:
 
 def _clean(raw: str) -> str:
     text = raw.strip().strip(".,;:()[]\"'“”").strip()
-    text = re.sub(r"\s+", " ", text)
+    text = _SPACES.sub(" ", text)
     text = _NOISE_PREFIX.sub("", text)
     text = _WEEKDAY_PREFIX.sub("", text)
     return text.strip().lower()
@@ -126,7 +128,8 @@ def parse_date(raw: str) -> DateValue | NoYear:
     """Parse a date, month, year or interval. Raises ValueError when it is none of them."""
     if not isinstance(raw, str):
         raise ValueError(f"not a date: {raw!r}")
-    text = _clean(raw)
+    # An ISO date as extractors mostly write it has nothing to clean.
+    text = raw if _PLAIN_ISO.fullmatch(raw) else _clean(raw)
     if not text:
         raise ValueError("empty date")
     try:
