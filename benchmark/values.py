@@ -79,6 +79,17 @@ def _country_name_tokens() -> frozenset[str]:
     return frozenset(t.rstrip("s") for key in geo.name_index() for t in key.split())
 
 
+@functools.lru_cache(maxsize=_MEMO)
+def _words_of_no_world_country(word: str) -> tuple[str, ...] | None:
+    """The words of `word` (plural s dropped) in no country name of the world table, or None when one is
+    "the" (fold() drops a leading article): only these need the document's own country names."""
+    tokens = word.replace("-", " ").split()
+    if "the" in tokens:
+        return None
+    known = _country_name_tokens()
+    return tuple(t.rstrip("s") for t in tokens if t.rstrip("s") not in known)
+
+
 class NormalizationError(ValueError):
     """A value that cannot be normalized: a parse error of the prediction."""
 
@@ -347,11 +358,8 @@ class Normalizer:
 
     def _may_start_country(self, word: str) -> bool:
         """False only when no country name can start with `word` (a word of `_office_parts`)."""
-        tokens = word.replace("-", " ").split()
-        if "the" in tokens:  # fold() drops a leading article
-            return True
-        known = _country_name_tokens()
-        return all(t.rstrip("s") in known or t.rstrip("s") in self._country_tokens for t in tokens)
+        unknown = _words_of_no_world_country(word)
+        return unknown is None or all(t in self._country_tokens for t in unknown)
 
     def _office(self, raw: str) -> Normal:
         role, country = self._office_parts(raw)
