@@ -97,7 +97,8 @@ def _pred_values(raw: object, spec: SlotSpec, normalizer: Normalizer) -> tuple[P
             return (PredValue(raw, normalizer.normalize(raw, spec.value_type or "")),)
         except NormalizationError as exc:
             return (PredValue(raw, None, str(exc)),)
-    if is_no_value(raw):
+    # A list holding only no values leaves no items below: only other values need this test.
+    if not isinstance(raw, (list, tuple)) and is_no_value(raw):
         return ()
     if spec.is_list:
         items = split_list(raw)

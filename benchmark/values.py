@@ -136,8 +136,11 @@ def split_list(raw: object) -> list[object]:
     if isinstance(raw, (list, tuple)):
         items: list[object] = []
         for item in raw:
-            items.extend(split_list(item) if isinstance(item, str) else [item])
-        return [x for x in items if not is_no_value(x)]
+            if isinstance(item, str):
+                items.extend(split_list(item))  # its parts are no "no value" already
+            elif not is_no_value(item):
+                items.append(item)
+        return items
     if isinstance(raw, str):
         text = _compatible(raw).strip()  # a full-width comma separates too
         # Most values hold no separator: the split would return the text itself.
