@@ -317,6 +317,11 @@ class DocumentResult:
 # --------------------------------------------------------------------------- judging
 
 
+# Each record type's scored slots with their slot number as a code's part ((... + slot) * 4).
+_SLOT_CODES = {rtype: tuple((spec, SLOT_NUMBER[(rtype, spec.name)] * 4) for spec in SCORED[rtype])
+               for rtype in RECORD_TYPES}
+
+
 class DocumentScorer:
     """Scores one document's predictions in every regime."""
 
@@ -403,14 +408,13 @@ class DocumentScorer:
         count_unsupported = ri == 0
         add, code = result.entries[ri].append, result.codes[ri].append
         keep = result.keep
-        specs = SCORED[rtype]
-        numbers = [SLOT_NUMBER[(rtype, spec.name)] * 4 for spec in specs]
+        slots = _SLOT_CODES[rtype]
         aligned_p = {a[0] for a in aligned}
         aligned_g = {a[1] for a in aligned}
         for pi, gi, matches in aligned:
             pred, view = preds[pi], golds[gi]
             base = self.position[id(view)] * N_SLOTS * 4
-            for spec, number in zip(specs, numbers):
+            for spec, number in slots:
                 name = spec.name
                 pvals = pred.values.get(name, ())
                 gvals = view.values.get(name, ())
@@ -456,7 +460,7 @@ class DocumentScorer:
         for pi, pred in enumerate(preds):
             if pi in aligned_p:
                 continue
-            for spec, number in zip(specs, numbers):
+            for spec, number in slots:
                 for pv in pred.values.get(spec.name, ()):
                     if keep:
                         add(("fp", spec, rtype, self, pred, pv, None, None, "spurious", FP_UNALIGNED))
