@@ -12,8 +12,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
-import numpy as np
-
+from benchmark.assignment import maximum_assignment
 from benchmark.types import DATE, OFFICE, TEXT, GoldRecord, GoldValue, Prediction
 from benchmark.values import Normal, compare
 
@@ -169,15 +168,12 @@ def match_slot(cells: list[Cell], n_pred: int, n_gold: int) -> SlotMatch:
         # No two positive cells compete: every optimal assignment takes exactly these (in row order,
         # as linear_sum_assignment returns them), and its zero cells are dropped anyway.
         return SlotMatch.of(tuple(cells))
-    from scipy.optimize import linear_sum_assignment
-
-    matrix = np.zeros((n_pred, n_gold))
+    matrix = [[0.0] * n_gold for _ in range(n_pred)]
     found = {}
     for i, j, credit, reason in cells:
-        matrix[i, j] = credit
+        matrix[i][j] = credit
         found[(i, j)] = (i, j, credit, reason)
-    rows, cols = linear_sum_assignment(matrix, maximize=True)
-    return SlotMatch.of(tuple(found[(int(r), int(c))] for r, c in zip(rows, cols) if matrix[r, c] > 0))
+    return SlotMatch.of(tuple(found[(r, c)] for r, c in maximum_assignment(matrix) if matrix[r][c] > 0))
 
 
 def align(preds: Sequence[PredRecord], golds: Sequence[GoldView],
@@ -214,17 +210,12 @@ def align(preds: Sequence[PredRecord], golds: Sequence[GoldView],
         return [(p, g, matches((p, g))) for p, g in positive]
     # The tie-break weighs only pairs that agree: a pair that is never aligned must not pull a record
     # of its row or column away from its own best pair.
-    agreement = np.zeros((len(preds), len(golds)))
-    overlap = np.zeros((len(preds), len(golds)))
+    weight = TIE_BREAK / max(1, min(len(preds), len(golds)))
+    matrix = [[0.0] * len(golds) for _ in preds]
     for (p, g), credit in credits.items():
         if credit > 0:
-            agreement[p, g] = credit
-            overlap[p, g] = _jaccard(preds[p].descriptive, golds[g].descriptive)
-    from scipy.optimize import linear_sum_assignment
-
-    weight = TIE_BREAK / max(1, min(len(preds), len(golds)))
-    rows, cols = linear_sum_assignment(agreement + weight * overlap, maximize=True)
-    return [(p, g, matches((p, g))) for p, g in zip(rows.tolist(), cols.tolist()) if credits.get((p, g), 0.0) > 0]
+            matrix[p][g] = credit + weight * _jaccard(preds[p].descriptive, golds[g].descriptive)
+    return [(p, g, matches((p, g))) for p, g in maximum_assignment(matrix) if credits.get((p, g), 0.0) > 0]
 
 
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
