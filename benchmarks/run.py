@@ -615,7 +615,8 @@ def measure_rescore_and_memory(res: Results, repeat: int, quick: bool, workdir: 
             peaks[name] = "unavailable: " + last_line[:80]
         elif result.returncode != 0:  # e.g. hf-ner without a model to run: its peak would be an idle worker's
             reason = re.sub(r" at \S+:\d+$", "", last_line.rsplit("load failed: ", 1)[-1])
-            peaks[name] = "not run: " + re.sub(r"^\w+: [A-Z_]+: ", "", reason)[:100]
+            # "factbench: failed: hf-ner@default on <doc>: BAD_ARGUMENT: <why>": the why, after the first code.
+            peaks[name] = "not run: " + re.sub(r"^.*?\b[A-Z][A-Z_]+: ", "", reason)[:100]
         print(f"  {name} on the article: {seconds:.1f} s (exit {result.returncode})", flush=True)
     bare, board, always = [], [], []
     for _ in range(max(3, repeat)):
