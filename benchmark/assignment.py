@@ -10,21 +10,30 @@ emitting hundreds of records of one type could produce, still go to scipy.
 
 from __future__ import annotations
 
+import math
+import sys
 from collections.abc import Sequence
 
 INF = float("inf")
 
-# Above this many cells (rows x columns) scipy's compiled solver is faster than its import.
-PYTHON_CELLS = 400
+# Above this many cells (rows x columns) a few hundred calls in Python cost more than importing scipy.
+PYTHON_CELLS = 100
 
 
 def maximum_assignment(matrix: Sequence[Sequence[float]]) -> list[tuple[int, int]]:
-    """(row, column) pairs of a maximum-weight assignment, by row: `linear_sum_assignment(m, maximize=True)`."""
+    """(row, column) pairs of a maximum-weight assignment, by row: `linear_sum_assignment(m, maximize=True)`.
+
+    Raises ValueError, as scipy does, for a ragged matrix or one holding NaN or infinity.
+    """
     n_rows = len(matrix)
     n_cols = len(matrix[0]) if n_rows else 0
+    if any(len(row) != n_cols for row in matrix):
+        raise ValueError("expected a matrix, got rows of different lengths")
+    if not all(math.isfinite(x) for row in matrix for x in row):
+        raise ValueError("matrix contains invalid numeric entries")
     if n_rows == 0 or n_cols == 0:
         return []
-    if n_rows * n_cols > PYTHON_CELLS:
+    if _use_scipy(n_rows * n_cols):
         import numpy as np
         from scipy.optimize import linear_sum_assignment
 
@@ -36,6 +45,11 @@ def maximum_assignment(matrix: Sequence[Sequence[float]]) -> list[tuple[int, int
     # The algorithm wants no more rows than columns: solve the transpose, then order the pairs by row.
     costs = [-matrix[r][c] for c in range(n_cols) for r in range(n_rows)]
     return sorted((r, c) for c, r in enumerate(_columns_of_rows(costs, n_cols, n_rows)))
+
+
+def _use_scipy(cells: int) -> bool:
+    """A large matrix, or scipy already imported (its compiled solver is then the faster one)."""
+    return cells > PYTHON_CELLS or "scipy.optimize" in sys.modules
 
 
 def _columns_of_rows(cost: list[float], n_rows: int, n_cols: int) -> list[int]:

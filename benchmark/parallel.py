@@ -8,7 +8,7 @@ Only counts cross the process boundary: a counts-only DocumentResult is a few li
 integers. The outcomes that explain each value hold references into the scorer's objects, so
 scoring that keeps them (`keep_outcomes=True`) stays in one process. Workers are forked, so
 they read the parent's gold and predictions without copying them; where fork does not exist
-(Windows), documents are scored in this process.
+(Windows) or is unsafe (macOS), documents are scored in this process.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -36,18 +37,36 @@ _SHARED: tuple[Callable[[Any, Any], Any], Any] | None = None  # (function, share
 _FORKING = threading.Lock()
 
 
+CPU_MAX = "/sys/fs/cgroup/cpu.max"  # a container's CPU quota (cgroup v2): "max 100000" or "200000 100000"
+
+
 def usable_jobs(jobs: int) -> int:
-    """`jobs`, or every core this process may use when it is 0."""
+    """`jobs`, or when it is 0 every core this process may use: those it may run on, within its CPU quota."""
     if jobs < 0:
         raise ValueError(f"jobs must be >= 0, not {jobs}")
     if jobs:
         return jobs
     affinity = getattr(os, "sched_getaffinity", None)
-    return len(affinity(0)) if affinity else (os.cpu_count() or 1)
+    cores = len(affinity(0)) if affinity else (os.cpu_count() or 1)
+    quota = _cpu_quota()
+    return min(cores, quota) if quota else cores
+
+
+def _cpu_quota() -> int | None:
+    """The cores a cgroup CPU quota allows, rounded up; None without one. A pod limited to 2 CPUs on a
+    64-core host sees 64 cores: forking 64 workers would only share 2 cores among them."""
+    try:
+        with open(CPU_MAX, encoding="ascii") as f:
+            quota, period = f.read().split()[:2]
+        return None if quota == "max" else max(1, -(-int(quota) // int(period)))
+    except (OSError, ValueError):
+        return None
 
 
 def can_fork() -> bool:
-    return "fork" in multiprocessing.get_all_start_methods()
+    """Fork only where it is safe: not on Windows (no fork), nor on macOS, where system libraries (Accelerate
+    under numpy) may crash in a forked child and Python itself starts processes by spawning."""
+    return sys.platform != "darwin" and "fork" in multiprocessing.get_all_start_methods()
 
 
 def forked_map(function: Callable[[Any, Any], Any], shared: Any, items: Sequence[Any], jobs: int) -> list[Any]:

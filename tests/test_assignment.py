@@ -29,8 +29,13 @@ def _matrices(rng, count, largest):
                     for _ in range(n_cols)] for _ in range(n_rows)]
 
 
-def test_same_pairs_as_scipy_on_small_matrices(monkeypatch):
-    monkeypatch.setattr(assignment, "PYTHON_CELLS", 10**9)  # never hand over to scipy
+@pytest.fixture
+def in_python(monkeypatch):
+    """Every matrix solved by the Python port (this module imports scipy, which would otherwise take over)."""
+    monkeypatch.setattr(assignment, "_use_scipy", lambda cells: False)
+
+
+def test_same_pairs_as_scipy_on_small_matrices(in_python):
     rng = random.Random(7)
     differing = [m for m in _matrices(rng, 6000, 9) if maximum_assignment(m) != _scipy(m)]
     assert differing == []
@@ -42,6 +47,28 @@ def test_large_matrices_go_to_scipy(monkeypatch):
     assert maximum_assignment(matrix) == _scipy(matrix)
 
 
+def test_small_matrices_are_solved_without_scipy(monkeypatch):
+    import sys
+
+    monkeypatch.delitem(sys.modules, "scipy.optimize")
+    calls = []
+    real = assignment._columns_of_rows
+    monkeypatch.setattr(assignment, "_columns_of_rows", lambda *args: calls.append(args[1:]) or real(*args))
+    assert maximum_assignment([[0.0, 1.0, 0.5], [1.0, 0.0, 0.5]]) == [(0, 1), (1, 0)]
+    assert calls == [(2, 3)] and "scipy.optimize" not in sys.modules
+
+
+@pytest.mark.parametrize(("matrix", "message"), [
+    ([[float("nan")]], "invalid numeric entries"),
+    ([[float("inf"), 1.0], [1.0, 0.0]], "invalid numeric entries"),
+    ([[float("-inf"), 0.0]], "invalid numeric entries"),
+    ([[1.0], [3.0, 5.0]], "rows of different lengths"),
+])
+def test_bad_matrices_raise_as_scipy_does(in_python, matrix, message):
+    with pytest.raises(ValueError, match=message):
+        maximum_assignment(matrix)
+
+
 @pytest.mark.parametrize(("matrix", "pairs"), [
     ([[1.0, 0.0], [0.0, 1.0]], [(0, 0), (1, 1)]),
     ([[0.0, 1.0], [1.0, 0.0]], [(0, 1), (1, 0)]),
@@ -50,5 +77,5 @@ def test_large_matrices_go_to_scipy(monkeypatch):
     ([[0.5, 2.0, 1.0]], [(0, 1)]),
     ([], []),
 ])
-def test_exact_pairs(matrix, pairs):
+def test_exact_pairs(in_python, matrix, pairs):
     assert maximum_assignment(matrix) == pairs

@@ -492,27 +492,65 @@ def test_score_command_jobs(tmp_path, small_chunks, capsys):
     assert "BAD_ARGUMENT: --jobs -1: expected 0 (every core) to 1024 processes" in capsys.readouterr().err
 
 
-def test_score_command_uses_every_core_by_default(tmp_path, monkeypatch, capsys):
-    """Without --jobs, counts are scored in one process per core; --facts keeps them in one."""
+def test_score_command_uses_every_core_by_default(tmp_path, small_chunks, monkeypatch, capsys):
+    """Without --jobs, `score` forks one process per usable core; --jobs 1 and --facts score in this one."""
+    import os
+
     from benchmark import scoring
 
     pred = tmp_path / "pred.jsonl"
     pred.write_text("".join(json.dumps({"doc_id": SHIPPED_ID, **r}) + "\n" for r in WRONG))
-    seen = []
-    real = scoring.score
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)  # two usable cores
+    monkeypatch.setattr(small_chunks, "CPU_MAX", str(tmp_path / "no-quota"))
+    pids = set()
+    real = scoring.score_document
 
-    def spy(*args, **kwargs):
-        seen.append((kwargs["jobs"], kwargs["keep_outcomes"]))
-        return real(*args, **kwargs)
+    def spy(doc, predictions, keep=True):
+        pids.add(os.getpid())
+        return real(doc, predictions, keep)
 
-    monkeypatch.setattr(scoring, "score", spy)
-    assert main(["score", "--pred", str(pred), "--json"]) == 0
-    assert main(["score", "--pred", str(pred), "--json", "--jobs", "1"]) == 0
-    assert main(["score", "--pred", str(pred), "--json", "--facts", str(tmp_path / "facts.jsonl")]) == 0
-    assert seen == [(0, False), (1, False), (0, True)]
-    capsys.readouterr()
-    assert main(["score", "--pred", str(pred), "--jobs", "-1"]) == 2
-    assert "BAD_ARGUMENT: --jobs -1: expected 0 (every core) to 1024 processes" in capsys.readouterr().err
+    monkeypatch.setattr(scoring, "score_document", spy)
+    outputs = {}
+    for name, extra in (("default", []), ("one", ["--jobs", "1"]), ("facts", ["--facts", str(tmp_path / "f.jsonl")])):
+        pids.clear()
+        assert main(["score", "--pred", str(pred), "--documents", "all", "--json", *extra]) == 0
+        outputs[name] = (capsys.readouterr().out, os.getpid() in pids)
+    assert outputs["default"][1] is False  # every document was scored in a forked worker
+    assert outputs["one"][1] is True and outputs["facts"][1] is True
+    assert outputs["default"][0] == outputs["one"][0] == outputs["facts"][0]
+
+
+@pytest.mark.parametrize(("cpu_max", "cores"), [
+    ("150000 100000\n", 2),  # a quota of 1.5 CPUs: 2 processes
+    ("50000 100000\n", 1),
+    ("max 100000\n", 8),  # no quota
+    ("garbled\n", 8),
+    (None, 8),  # no cgroup file
+])
+def test_every_core_means_within_the_cpu_quota(tmp_path, monkeypatch, cpu_max, cores):
+    import os
+
+    from benchmark import parallel
+
+    path = tmp_path / "cpu.max"
+    if cpu_max is not None:
+        path.write_text(cpu_max)
+    monkeypatch.setattr(parallel, "CPU_MAX", str(path))
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(8)), raising=False)
+    assert parallel.usable_jobs(0) == cores
+    assert parallel.usable_jobs(3) == 3
+
+
+def test_no_fork_on_macos(monkeypatch):
+    import os
+    import sys
+
+    from benchmark import parallel
+
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert not parallel.can_fork()
+    assert parallel.forked_map(lambda shared, item: (shared, item, os.getpid()), "s", [1, 2], jobs=2) == [
+        ("s", 1, os.getpid()), ("s", 2, os.getpid())]
 
 
 class _TwoArgumentError(Exception):
