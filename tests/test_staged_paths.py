@@ -427,7 +427,9 @@ def _mixed_predictions():
             + to_predictions(WRONG[2:], "tass-2021-02-17-para2"))
 
 
-def test_parallel_counts_equal_one_process(shipped_gold, small_chunks, monkeypatch):
+@pytest.fixture
+def scoring_pids(monkeypatch):
+    """The ids of the processes that score documents (a set filled as `score_document` runs)."""
     import os
 
     from benchmark import scoring
@@ -440,6 +442,13 @@ def test_parallel_counts_equal_one_process(shipped_gold, small_chunks, monkeypat
         return real(doc, predictions, keep)
 
     monkeypatch.setattr(scoring, "score_document", spy)
+    return pids
+
+
+def test_parallel_counts_equal_one_process(shipped_gold, small_chunks, scoring_pids):
+    import os
+
+    pids = scoring_pids
     preds, docs = _mixed_predictions(), shipped_gold.scope("all")
     one = score(shipped_gold, preds, docs, keep_outcomes=False).report
     assert pids == {os.getpid()}
@@ -492,24 +501,15 @@ def test_score_command_jobs(tmp_path, small_chunks, capsys):
     assert "BAD_ARGUMENT: --jobs -1: expected 0 (every core) to 1024 processes" in capsys.readouterr().err
 
 
-def test_score_command_uses_every_core_by_default(tmp_path, small_chunks, monkeypatch, capsys):
+def test_score_command_uses_every_core_by_default(tmp_path, small_chunks, scoring_pids, monkeypatch, capsys):
     """Without --jobs, `score` forks one process per usable core; --jobs 1 and --facts score in this one."""
     import os
-
-    from benchmark import scoring
 
     pred = tmp_path / "pred.jsonl"
     pred.write_text("".join(json.dumps({"doc_id": SHIPPED_ID, **r}) + "\n" for r in WRONG))
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)  # two usable cores
     monkeypatch.setattr(small_chunks, "CPU_MAX", str(tmp_path / "no-quota"))
-    pids = set()
-    real = scoring.score_document
-
-    def spy(doc, predictions, keep=True):
-        pids.add(os.getpid())
-        return real(doc, predictions, keep)
-
-    monkeypatch.setattr(scoring, "score_document", spy)
+    pids = scoring_pids
     outputs = {}
     for name, extra in (("default", []), ("one", ["--jobs", "1"]), ("facts", ["--facts", str(tmp_path / "f.jsonl")])):
         pids.clear()
