@@ -123,6 +123,7 @@ def _cmd_extract(args: argparse.Namespace) -> int:
 def _cmd_leaderboard(args: argparse.Namespace) -> int:
     from benchmark.leaderboard import leaderboard_command
 
+    _check_numbers(args)
     return leaderboard_command(args)
 
 

@@ -176,18 +176,23 @@ def _short(sha: str) -> str:
     return f"{sha[:8]}…" if sha else "none recorded"
 
 
+def _gold_shas(runs) -> str:
+    """The golds some runs were scored against, shortened, for a warning."""
+    return ", ".join(sorted({_short(run.gold_sha256) for run in runs}))
+
+
 def _runs_of_this_gold(root: Path, gold: Any, groups: dict[tuple[str, str, str], _Group]
                        ) -> dict[tuple[str, str, str], _Group]:
     """The groups with runs to score; one warning per group whose runs of another gold are skipped. When
     every complete run is of another gold, BadInput: rescoring them here would read as all missed."""
     if groups and not any(g.runs for g in groups.values()):
-        shas = ", ".join(sorted({_short(r.gold_sha256) for g in groups.values() for r in g.other_gold}))
+        shas = _gold_shas(r for g in groups.values() for r in g.other_gold)
         raise BadInput(f"no complete run was scored against this gold (sha256 {_short(gold.sha256)}) or on its "
                        f"documents: they used sha256 {shas}; pass the --gold they used", where=str(root))
     for group in groups.values():
         if group.other_gold:
             n = len(group.other_gold)
-            shas = ", ".join(sorted({_short(r.gold_sha256) for r in group.other_gold}))
+            shas = _gold_shas(group.other_gold)
             warn(f"leaderboard: skipping {group.title} ({n} run{'s' if n != 1 else ''}): scored against another "
                  f"gold (sha256 {shas}); pass --gold")
     return {key: group for key, group in groups.items() if group.runs}
@@ -224,7 +229,7 @@ def _warn_rescored(gold: Any, group: _Group, selection: _Selection) -> None:
     same; a document whose text changed since is not scored, and is named."""
     runs = {run for run in selection.chosen.values() if run.gold_sha256 != gold.sha256}
     if runs:
-        shas = ", ".join(sorted({_short(r.gold_sha256) for r in runs}))
+        shas = _gold_shas(runs)
         warn(f"leaderboard: {group.title} ({len(runs)} run{'s' if len(runs) != 1 else ''}): scored against "
              f"another gold (sha256 {shas}); re-scored on this one ({_short(gold.sha256)}) where the texts are "
              "the same")
@@ -584,12 +589,9 @@ def print_leaderboard(rows: list[LeaderboardRow], stream=None) -> None:
 
 
 def leaderboard_command(args) -> int:
-    seed = getattr(args, "seed", 0)
-    if not 0 <= seed < 2**32:
-        raise BadInput(f"--seed {seed}: expected 0 <= seed < 2**32", code="BAD_ARGUMENT")
     root = Path(args.runs)
     if not root.is_dir():
         raise BadInput(f"{root}: no such runs folder")
-    rows = rebuild(root, gold_path=args.gold, seed=seed)
+    rows = rebuild(root, gold_path=args.gold, seed=args.seed)
     print_leaderboard(rows)
     return 0

@@ -375,6 +375,8 @@ def test_the_report_of_a_shard_without_the_original_shows_no_score_and_no_rank(t
     summary = (runs / "report" / "report.md").read_text(encoding="utf-8")
     assert "****" not in summary
     assert factbench("report", "--runs", str(runs), "--seed", "-1").returncode == 2
+    bad = factbench("leaderboard", "--runs", str(runs), "--seed", "-1")
+    assert bad.returncode == 2 and "BAD_ARGUMENT: --seed -1: expected 0 <= seed < 2**32" in bad.stderr
 
 
 def test_a_document_whose_text_changed_is_named_and_the_others_rescored(tmp_path, three_docs, capsys):
