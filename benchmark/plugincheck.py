@@ -116,10 +116,10 @@ _MARK = "factbench-heavy-modules:"
 
 
 def check_plugin(target: str, sets: dict[str, dict[str, str]], timeout: float = 300.0) -> list[str]:
-    from benchmark.runner import check_set_targets, make_plan
+    from benchmark.runner import CONSTRUCT_LIMIT_S, check_set_targets, make_plan
     from benchmark.worker import Worker, WorkerFailure
 
-    plan = make_plan(target, sets, min(60.0, timeout))  # an unknown name or unimportable target: exit 2
+    plan = make_plan(target, sets, min(CONSTRUCT_LIMIT_S, timeout))  # an unknown name or unimportable target: exit 2
     check_set_targets(sets, [plan])
     violations = _identity_violations(plan.cls) + _heavy_imports(plan.cls, target)
     try:
