@@ -241,7 +241,7 @@ def warn(message: str) -> None:
 
 
 def count_of(value: Any) -> int:
-    """A count read back from a manifest or cache entry (`unread`): a positive int, else 0."""
+    """A count read back from a manifest, a cache entry or a worker's reply (`unread`): a positive int, else 0."""
     return value if type(value) is int and value > 0 else 0
 
 

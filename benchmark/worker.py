@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from benchmark.errors import FactbenchError, ReportedError
+from benchmark.runs import count_of
 from benchmark.types import Document
 
 LOG_TAIL_BYTES = 16_384
@@ -227,8 +228,7 @@ class Worker:
         reply = self._receive(timeout, f"extracting {document.id}", idle)
         if not reply.get("ok"):
             raise WorkerFailure(reply.get("error", "unknown error"))
-        unread = reply.get("unread")
-        self.last_unread = unread if type(unread) is int and unread >= 0 else 0
+        self.last_unread = count_of(reply.get("unread"))
         seconds = reply.get("seconds")
         return reply.get("records"), float(seconds) if isinstance(seconds, (int, float)) else 0.0
 
@@ -302,8 +302,7 @@ def _unread(extractor: Any) -> int:
     """How many of its answers the extractor could not read on the last document, as it reports them in
     `last_stats["parse_failures"]` (an LLM's malformed JSON): they count as parse errors."""
     stats = getattr(extractor, "last_stats", None)
-    failures = stats.get("parse_failures") if isinstance(stats, dict) else None
-    return failures if type(failures) is int and failures > 0 else 0
+    return count_of(stats.get("parse_failures")) if isinstance(stats, dict) else 0
 
 
 def _finite(value: Any) -> Any:
