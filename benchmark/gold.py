@@ -259,7 +259,7 @@ def _parse_records(raw: Any, doc: Document, entities: Mapping[str, Entity], norm
                     continue
                 keys.add(key)
                 values.append(gold_value)
-        records.append(GoldRecord(rid, doc.id, rtype, descriptive, tuple(values), item.get("note")))
+        records.append(GoldRecord(rid, doc.id, rtype, descriptive, tuple(values), _note(item, problems, rid)))
         if values and len(problems.items) == before:  # a record missing a bad value is no copy
             first = signatures.setdefault(_signature(rtype, values), rid)
             if first != rid:
@@ -280,6 +280,15 @@ def _signature(rtype: str, values: Iterable[GoldValue]) -> tuple[str, frozenset[
     return rtype, frozenset((v.slot, v.normals[0].key if v.normals else v.canonical) for v in values)
 
 
+def _note(item: dict[str, Any], problems: _Problems, record: str, slot: str | None = None) -> str | None:
+    """A record's or a value's note: a string, or none (the dataset export gives notes a string column)."""
+    note = item.get("note")
+    if note is None or isinstance(note, str):
+        return note
+    problems.add("BAD_FIELD", f"note {str(note)[:60]!r} must be a string", record, slot)
+    return None
+
+
 def _parse_value(value: Any, doc: Document, rid: str, rtype: str, slot_spec: Any,
                  entities: Mapping[str, Entity], normalizer: Normalizer, problems: _Problems,
                  where: str, index: int) -> GoldValue | None:
@@ -290,7 +299,7 @@ def _parse_value(value: Any, doc: Document, rid: str, rtype: str, slot_spec: Any
     fact_id = f"{doc.id}/{rid}/{slot_spec.name}" + (f"/{index}" if slot_spec.is_list else "")
     common = dict(fact_id=fact_id, record_id=rid, record_type=rtype, slot=slot_spec.name,
                   value_type=slot_spec.value_type, category=slot_spec.category, evidence=evidence,
-                  note=value.get("note"))
+                  note=_note(value, problems, rid, where))
     if slot_spec.value_type in ENTITY_TYPES:
         eid = value.get("entity")
         entity = entities.get(eid) if isinstance(eid, str) else None

@@ -67,6 +67,31 @@ def test_an_unknown_record_type_is_still_unknown_type(tmp_path):
     assert problems == [InputProblem("UNKNOWN_TYPE", f"{path}: record talks", "type 'treaty' is not in the schema")]
 
 
+@pytest.mark.parametrize(("value", "shown"), [(["a", "b"], "['a', 'b']"), (7, "7"), ({"x": 1}, "{'x': 1}")])
+def test_a_note_that_is_not_a_string_is_a_bad_field(tmp_path, value, shown):
+    gold = mini_gold_dict()
+    _record(gold, "talks")["note"] = value
+    next(iter(_record(gold, "talks")["slots"].values()))["note"] = value
+    path, problems = _problems(tmp_path, gold)
+    slot = next(iter(_record(gold, "talks")["slots"]))
+    message = f"note {shown!r} must be a string"
+    assert problems == [InputProblem("BAD_FIELD", f"{path}: record talks slot {slot}", message),
+                        InputProblem("BAD_FIELD", f"{path}: record talks", message)]
+    with pytest.raises(GoldError, match="BAD_FIELD: note"):
+        load_gold(path.parent)
+
+
+def test_a_string_or_null_note_is_kept(tmp_path):
+    gold = mini_gold_dict()
+    _record(gold, "talks")["note"] = "reported as a visit"
+    next(iter(_record(gold, "talks")["slots"].values()))["note"] = None
+    path, problems = _problems(tmp_path, gold)
+    assert problems == []
+    record = next(r for r in load_gold(path.parent).documents[MINI_ID].records if r.id == "talks")
+    assert record.note == "reported as a visit"
+    assert record.values[0].note is None
+
+
 # --------------------------------------------------------------------------- a folder without gold files
 
 
