@@ -13,7 +13,9 @@ What it measures (each line of the table says how):
   (as the `factbench` command runs), and the scaling exponent of its time (log-log least squares,
   1k documents and up). Every value is judged; the sizes are compared keeping the counts only
   (`keep_outcomes=False`, as `factbench score` without --facts), which keeps the 100k corpus in
-  memory; one more row scores the largest of the others keeping every outcome;
+  memory; one more row scores the largest of the others keeping every outcome, one in a process per core,
+  and one measures what two processes can gain on this machine at all: two processes that share nothing,
+  each scoring its own corpus, at once against alone (cores of a shared host are not independent);
 - loading: `load_gold` of the synthetic corpus written as files (gold/*.json + seeds/*.txt);
 - harness overhead: `factbench run -e rules --gold <1k synthetic documents>` against the same
   extractor called directly on the same texts (`--direct-extract`), each a new process timed
@@ -435,6 +437,37 @@ def _score_once(corpus: Corpus, keep_outcomes: bool = False, jobs: int = 1) -> f
     return seconds
 
 
+def _ceiling_worker(k: int, n: int, repeat: int, tmpls: list[Template], barrier: Any, out: Any) -> None:
+    """One of two forked processes of `two_process_ceiling`: its own corpus, scored alone or beside the other."""
+    corpus = Corpus(n, tmpls)  # built after the fork: nothing of it is shared with the other process
+    barrier.wait()
+    for r in range(repeat):
+        alone = _score_once(corpus) if r % 2 == k else None  # the other process waits at the barrier
+        barrier.wait()
+        beside = _score_once(corpus)
+        barrier.wait()
+        out.put((r, alone, beside))
+
+
+def two_process_ceiling(n: int, repeat: int, tmpls: list[Template]) -> tuple[float, float, float]:
+    """How much two processes can gain on this machine: two forked processes each build their own n-document
+    corpus (no page of it shared) and score it, in turn alone and both at once. Returns (median seconds alone,
+    median seconds of the slower of the two at once, throughput of two at once / one alone)."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    barrier, out = context.Barrier(2), context.Queue()
+    workers = [context.Process(target=_ceiling_worker, args=(k, n, repeat, tmpls, barrier, out)) for k in range(2)]
+    for worker in workers:
+        worker.start()
+    found = [out.get(timeout=600) for _ in range(2 * repeat)]
+    for worker in workers:
+        worker.join()
+    alone = median([a for _, a, _ in found if a is not None])
+    slower = median([max(b for r, _, b in found if r == round_) for round_ in range(repeat)])
+    return alone, slower, 2 * alone / slower
+
+
 def measure_scoring(res: Results, sizes: list[int], repeat: int, tmpls: list[Template], workdir: Path,
                     before_big: Callable[[], None] = lambda: None) -> None:
     """Sizes up to 10k: interleaved repeats; larger sizes once each, after `before_big` (other measurements
@@ -462,6 +495,11 @@ def measure_scoring(res: Results, sizes: list[int], repeat: int, tmpls: list[Tem
         print(f"  round {r + 1}: " + ", ".join(f"{n}: {times[n][-1]:.2f} s" for n in small)
               + f"; {small[-1]} keeping outcomes: {kept[-1]:.2f} s"
               + (f"; {small[-1]} in {jobs} processes: {parallel[-1]:.2f} s" if parallel else ""), flush=True)
+    ceiling = None
+    if jobs > 1:
+        ceiling_docs = min(1000, small[-1])
+        print(f"  two processes, each scoring its own {ceiling_docs}-document corpus, alone and at once", flush=True)
+        ceiling = (ceiling_docs, *two_process_ceiling(ceiling_docs, repeat, tmpls))
     facts = {n: corpora[n].facts for n in small}
     judged = {n: corpora[n].judged for n in small}
     corpora.clear()
@@ -495,6 +533,12 @@ def measure_scoring(res: Results, sizes: list[int], repeat: int, tmpls: list[Tem
                         f"{median(times[n]) / t:.2f}x one process)",
                         f">= {TARGETS['facts_per_s']:,} facts/s" if target else "",
                         facts[n] / t >= TARGETS["facts_per_s"] if target else None)
+            if ceiling:
+                docs, alone, slower, gain = ceiling
+                res.add(f"scoring {docs:,} documents in two processes that share nothing (each its own corpus), both "
+                        "at once / one alone: what two processes can gain on this machine",
+                        f"{gain:.2f}x the throughput of one ({alone:.2f} s alone, {slower:.2f} s for the slower of "
+                        f"two at once, medians of {repeat})")
     fit = [n for n in sizes if n >= 1000]
     if len(fit) >= 2:
         xs = [math.log(facts[n]) for n in fit]

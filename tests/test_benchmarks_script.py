@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from benchmark.parallel import can_fork, usable_jobs
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -26,3 +28,6 @@ def test_benchmark_script_quick_runs(tmp_path: Path) -> None:
     for measure in ("startup `factbench --help`", "startup `factbench list`", "scoring 100 documents",
                     "`load_gold` of 100 synthetic documents", "harness: `factbench run -e rules` on 20"):
         assert measure in text, measure
+    if can_fork() and usable_jobs(0) > 1:  # the parallel rows need two cores
+        assert f"scoring 100 documents, counts kept, {usable_jobs(0)} processes" in text
+        assert "scoring 100 documents in two processes that share nothing" in text
