@@ -440,6 +440,9 @@ def _score_once(corpus: Corpus, keep_outcomes: bool = False, jobs: int = 1) -> f
     return seconds
 
 
+CEILING_WAIT_S = 600  # the longest a process of `two_process_ceiling` waits for the other
+
+
 def _ceiling_worker(k: int, n: int, repeat: int, tmpls: list[Template], barrier: Any, out: Any) -> None:
     """One of two forked processes of `two_process_ceiling`: its own corpus, scored alone or beside the other."""
     corpus = Corpus(n, tmpls)  # built after the fork: nothing of it is shared with the other process
@@ -459,13 +462,18 @@ def two_process_ceiling(n: int, repeat: int, tmpls: list[Template]) -> tuple[flo
     import multiprocessing
 
     context = multiprocessing.get_context("fork")
-    barrier, out = context.Barrier(2), context.Queue()
+    # A process that dies breaks the barrier for the other, and the wait for results ends: nothing hangs.
+    barrier, out = context.Barrier(2, timeout=CEILING_WAIT_S), context.Queue()
     workers = [context.Process(target=_ceiling_worker, args=(k, n, repeat, tmpls, barrier, out)) for k in range(2)]
     for worker in workers:
         worker.start()
-    found = [out.get(timeout=600) for _ in range(2 * repeat)]
-    for worker in workers:
-        worker.join()
+    try:
+        found = [out.get(timeout=CEILING_WAIT_S) for _ in range(2 * repeat)]
+    finally:
+        for worker in workers:
+            worker.join(timeout=5)
+            if worker.is_alive():
+                worker.terminate()
     alone = median([a for _, a, _ in found if a is not None])
     slower = median([max(b for r, _, b in found if r == round_) for round_ in range(repeat)])
     return alone, slower, 2 * alone / slower
